@@ -1,0 +1,20 @@
+"""The Rust engine (dofcore-core through PyO3). Use the checked wrappers in `dofcore` instead."""
+
+import numpy as np
+import numpy.typing as npt
+
+SAME_SURFACE_TOLERANCE_PX: float
+MAX_BLUR_DIAMETER_PX: int
+MAX_BLADES: int
+
+def circle_of_confusion(
+    depth: npt.NDArray[np.float32], aperture_m: float, focal_px: float, focus_m: float
+) -> npt.NDArray[np.float32]: ...
+def render_linear_rgb(
+    rgb: npt.NDArray[np.float32],
+    coc: npt.NDArray[np.float32],
+    blades: int = 0,
+    rotation_rad: float = 0.0,
+    curvature: float = 0.0,
+    threads: int = 0,
+) -> npt.NDArray[np.float32]: ...

@@ -1,0 +1,204 @@
+"""`render` and `coc`: check what the user gave, then run the model of docs/model.md.
+
+The pipeline is the same for every engine: decode to linear light, expand highlights, thin-lens
+CoC, occlusion-aware gather, compress highlights, encode. An engine supplies the two middle
+steps: the Rust one by default, `dofcore.reference.ENGINE` for the numpy transcription.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from dofcore import _dofcore
+from dofcore.color import FLOAT_DTYPES, INTEGER_DTYPES, Highlights, from_linear, to_linear
+from dofcore.lens import Focus, ThinLens, thin_lens
+
+THREADS_ENV = "DOFCORE_NUM_THREADS"
+# Integer photos clip every light at white; linear float input is taken to be unclipped.
+DEFAULT_HIGHLIGHT_GAIN_CLIPPED = 8.0
+
+
+@dataclass(frozen=True)
+class Aperture:
+    """Circle (blades=0) or a diaphragm of n >= 3 blades, rotated counter-clockwise by
+    `rotation` degrees (0: a vertex points right), with blades rounded by `curvature`
+    (0: straight, a polygon; 1: a circle)."""
+
+    blades: int = 0
+    rotation: float = 0.0
+    curvature: float = 0.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.blades, bool) or not isinstance(self.blades, (int, np.integer)):
+            raise TypeError(f"blades must be an integer, got {self.blades!r}")
+        if self.blades != 0 and not 3 <= self.blades <= _dofcore.MAX_BLADES:
+            raise ValueError(
+                f"blades must be 0 (circle) or 3..{_dofcore.MAX_BLADES}, got {self.blades}"
+            )
+        if not math.isfinite(self.rotation):
+            raise ValueError(f"blade_rotation must be finite, got {self.rotation}")
+        if not 0.0 <= self.curvature <= 1.0:
+            raise ValueError(f"blade_curvature must be in [0, 1], got {self.curvature}")
+
+    @property
+    def rotation_rad(self) -> float:
+        return math.radians(self.rotation)
+
+
+class Engine(Protocol):
+    """The two steps of the model that an engine computes."""
+
+    def circle_of_confusion(
+        self, depth: npt.NDArray[np.float32], lens: ThinLens
+    ) -> npt.NDArray[np.float32]: ...
+
+    def gather(
+        self, linear: npt.NDArray[np.float32], coc: npt.NDArray[np.float32], aperture: Aperture
+    ) -> npt.NDArray[np.float32]: ...
+
+
+@dataclass(frozen=True)
+class RustEngine:
+    """The native engine; threads=0 uses every core."""
+
+    threads: int = 0
+
+    def circle_of_confusion(
+        self, depth: npt.NDArray[np.float32], lens: ThinLens
+    ) -> npt.NDArray[np.float32]:
+        return _dofcore.circle_of_confusion(depth, lens.aperture_m, lens.focal_px, lens.focus_m)
+
+    def gather(
+        self, linear: npt.NDArray[np.float32], coc: npt.NDArray[np.float32], aperture: Aperture
+    ) -> npt.NDArray[np.float32]:
+        return _dofcore.render_linear_rgb(
+            np.ascontiguousarray(linear),
+            coc,
+            aperture.blades,
+            aperture.rotation_rad,
+            aperture.curvature,
+            self.threads,
+        )
+
+
+def default_threads() -> int:
+    """DOFCORE_NUM_THREADS when set, else 0 (every core)."""
+    value = os.environ.get(THREADS_ENV, "0")
+    try:
+        threads = int(value)
+    except ValueError:
+        raise ValueError(f"{THREADS_ENV} must be a whole number, got {value!r}") from None
+    if threads < 0:
+        raise ValueError(f"{THREADS_ENV} must be >= 0, got {threads}")
+    return threads
+
+
+def _first_bad(mask: npt.NDArray[np.bool_]) -> str:
+    y, x = np.argwhere(mask)[0][:2]
+    return f"{int(mask.sum())} pixel(s), the first at (x={x}, y={y})"
+
+
+def check_image(img: object) -> npt.NDArray[np.generic]:
+    if not isinstance(img, np.ndarray):
+        raise TypeError(f"img must be a numpy array, got {type(img).__name__}")
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"img must be H x W x 3 (RGB), got shape {img.shape}")
+    if img.shape[0] < 1 or img.shape[1] < 1:
+        raise ValueError(f"img is empty: shape {img.shape}")
+    if img.dtype not in INTEGER_DTYPES + FLOAT_DTYPES:
+        raise TypeError(
+            f"img dtype must be uint8 or uint16 (sRGB) or float32/float64 (linear), got {img.dtype}"
+        )
+    if img.dtype in FLOAT_DTYPES:
+        bad = ~np.isfinite(img).all(axis=2)
+        if bad.any():
+            raise ValueError(f"img holds NaN or infinity at {_first_bad(bad)}")
+        negative = (img < 0).any(axis=2)
+        if negative.any():
+            raise ValueError(f"img holds negative linear light at {_first_bad(negative)}")
+    return np.ascontiguousarray(img)
+
+
+def check_depth(depth: object, shape: tuple[int, ...] | None = None) -> npt.NDArray[np.float32]:
+    if not isinstance(depth, np.ndarray):
+        raise TypeError(f"depth must be a numpy array, got {type(depth).__name__}")
+    if depth.ndim != 2:
+        raise ValueError(f"depth must be H x W (metres), got shape {depth.shape}")
+    if shape is not None and depth.shape != shape:
+        raise ValueError(f"depth is {depth.shape} but the image is {shape}: they must match")
+    if depth.size == 0:
+        raise ValueError(f"depth is empty: shape {depth.shape}")
+    if not (np.issubdtype(depth.dtype, np.floating) or np.issubdtype(depth.dtype, np.integer)):
+        raise TypeError(f"depth must hold real numbers (metres), got dtype {depth.dtype}")
+    depth = np.ascontiguousarray(depth, dtype=np.float32)
+    bad = ~np.isfinite(depth)
+    if bad.any():
+        raise ValueError(f"depth holds NaN or infinity at {_first_bad(bad)}")
+    non_positive = depth <= 0
+    if non_positive.any():
+        raise ValueError(f"depth must be > 0 m; it is not at {_first_bad(non_positive)}")
+    return depth
+
+
+def coc(
+    depth: npt.NDArray[np.generic],
+    f: float,
+    *,
+    focus: Focus = None,
+    focal_length: float | None = None,
+    focal_px: float | None = None,
+    engine: Engine | None = None,
+) -> npt.NDArray[np.float32]:
+    """Signed circle-of-confusion diameter in pixels (negative in front of focus), H x W."""
+    depth = check_depth(depth)
+    lens = thin_lens(depth, f, focus, focal_length, focal_px)
+    return (engine or RustEngine()).circle_of_confusion(depth, lens)
+
+
+def render(
+    img: npt.NDArray[np.generic],
+    depth: npt.NDArray[np.generic],
+    f: float,
+    *,
+    focus: Focus = None,
+    focal_length: float | None = None,
+    focal_px: float | None = None,
+    blades: int = 0,
+    blade_rotation: float = 0.0,
+    blade_curvature: float = 0.0,
+    highlight_threshold: float = 0.8,
+    highlight_gain: float | None = None,
+    threads: int | None = None,
+    engine: Engine | None = None,
+) -> npt.NDArray[np.generic]:
+    """The photo `img` as a thin lens at f-number `f` would have taken it.
+
+    img: H x W x 3, uint8 or uint16 (sRGB) or float32/float64 (linear light); depth: H x W,
+    metres (planar z). focus: metres, a pixel (x, y), or None for the median depth of the
+    central third. focal_length: full-frame-equivalent mm; focal_px: the photo's focal length in
+    pixels (see dofcore.lens.focal_lengths). blades/blade_rotation (degrees)/blade_curvature:
+    the aperture (0 blades: a circle). highlight_threshold (linear) and highlight_gain: highlight
+    recovery, gain 8 for integer photos and 1 (off) for linear float input by default.
+    threads: worker threads, None for DOFCORE_NUM_THREADS or every core.
+    Returns an array of the input's shape and dtype.
+    """
+    img = check_image(img)
+    depth = check_depth(depth, img.shape[:2])
+    lens = thin_lens(depth, f, focus, focal_length, focal_px)
+    aperture = Aperture(blades, float(blade_rotation), float(blade_curvature))
+    if highlight_gain is None:
+        highlight_gain = DEFAULT_HIGHLIGHT_GAIN_CLIPPED if img.dtype in INTEGER_DTYPES else 1.0
+    highlights = Highlights(float(highlight_threshold), float(highlight_gain))
+    if threads is not None and (isinstance(threads, bool) or threads < 0):
+        raise ValueError(f"threads must be >= 0 (0: every core), got {threads}")
+    engine = engine or RustEngine(default_threads() if threads is None else int(threads))
+
+    linear = highlights.expand(to_linear(img))
+    blurred = engine.gather(linear, engine.circle_of_confusion(depth, lens), aperture)
+    return from_linear(highlights.compress(blurred), img.dtype)

@@ -1,0 +1,116 @@
+"""Light in and out: sRGB <-> linear, and highlight recovery (docs/model.md, sections 1 and 4).
+
+Shared by the engine and the reference: both render the same linear light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.floating]
+
+# IEC 61966-2-1 sRGB transfer function.
+_SRGB_KNEE_ENCODED = 0.04045
+_SRGB_KNEE_LINEAR = 0.0031308
+_SRGB_LINEAR_SLOPE = 12.92
+_SRGB_GAMMA = 2.4
+_SRGB_OFFSET = 0.055
+
+INTEGER_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16))
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def srgb_to_linear(encoded: FloatArray) -> FloatArray:
+    """sRGB-encoded values in [0, 1] to linear light."""
+    encoded = np.asarray(encoded, dtype=np.float64)
+    curve = ((encoded + _SRGB_OFFSET) / (1 + _SRGB_OFFSET)) ** _SRGB_GAMMA
+    return np.where(encoded <= _SRGB_KNEE_ENCODED, encoded / _SRGB_LINEAR_SLOPE, curve)
+
+
+def linear_to_srgb(linear: FloatArray) -> FloatArray:
+    """Linear light in [0, 1] to sRGB-encoded values."""
+    linear = np.clip(np.asarray(linear, dtype=np.float64), 0.0, 1.0)
+    curve = (1 + _SRGB_OFFSET) * linear ** (1 / _SRGB_GAMMA) - _SRGB_OFFSET
+    return np.where(linear <= _SRGB_KNEE_LINEAR, linear * _SRGB_LINEAR_SLOPE, curve)
+
+
+def _decode_table(dtype: np.dtype) -> npt.NDArray[np.float32]:
+    top = np.iinfo(dtype).max
+    return srgb_to_linear(np.arange(top + 1) / top).astype(np.float32)
+
+
+_DECODE_TABLES = {dtype: _decode_table(dtype) for dtype in INTEGER_DTYPES}
+
+
+def to_linear(img: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
+    """Integer images are sRGB-encoded; float images are already linear light."""
+    if img.dtype in INTEGER_DTYPES:
+        return _DECODE_TABLES[img.dtype][img]
+    return np.asarray(img, dtype=np.float32)
+
+
+def from_linear(linear: npt.NDArray[np.float32], dtype: np.dtype) -> npt.NDArray[np.generic]:
+    """Back to the input's encoding: sRGB and rounded for integers, linear for floats."""
+    if dtype in INTEGER_DTYPES:
+        top = np.iinfo(dtype).max
+        return np.rint(linear_to_srgb(linear) * top).astype(dtype)
+    return linear.astype(dtype, copy=False)
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """Highlight recovery: a clipped photo stores every light brighter than white as white.
+
+    Before the blur, the brightest channel m of each pixel above `threshold` (linear) is expanded
+    to g(m) = m + (gain - 1) * min(u, 1)**2 with u = (m - t) / (1 - t), so a saturated pixel
+    (m = 1) carries `gain` times its light; after the blur the exact inverse of g maps the result
+    back. A pixel nothing blurred comes back unchanged; a clipped light spread into a disc keeps
+    the energy of a light `gain` times brighter than the photo could record.
+    """
+
+    threshold: float = 0.8
+    gain: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.threshold < 1.0:
+            raise ValueError(f"highlight_threshold must be in [0, 1), got {self.threshold}")
+        if not (np.isfinite(self.gain) and self.gain >= 1.0):
+            raise ValueError(f"highlight_gain must be finite and >= 1, got {self.gain}")
+
+    def expand(self, linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return self._rescale(linear, self._expanded)
+
+    def compress(self, linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return self._rescale(linear, self._compressed)
+
+    def _expanded(self, peak: FloatArray) -> FloatArray:
+        t, extra = self.threshold, self.gain - 1.0
+        u = np.minimum((peak - t) / (1.0 - t), 1.0)
+        return peak + extra * u**2
+
+    def _compressed(self, peak: FloatArray) -> FloatArray:
+        # Inverse of _expanded: on [t, 1] a quadratic in u, solved without cancellation.
+        t, extra = self.threshold, self.gain - 1.0
+        width = 1.0 - t
+        excess = peak - t
+        u = 2.0 * excess / (width + np.sqrt(width**2 + 4.0 * extra * excess))
+        return np.where(peak >= 1.0 + extra, peak - extra, t + u * width)
+
+    def _rescale(
+        self, linear: npt.NDArray[np.float32], curve: Callable[[FloatArray], FloatArray]
+    ) -> npt.NDArray[np.float32]:
+        if self.gain == 1.0:
+            return linear
+        peak = linear.max(axis=-1)
+        bright = peak > self.threshold
+        if not bright.any():
+            return linear
+        out = linear.copy()
+        peak_bright = peak[bright].astype(np.float64)
+        scale = curve(peak_bright) / peak_bright
+        out[bright] = (linear[bright] * scale[:, None]).astype(np.float32)
+        return out

@@ -1,0 +1,454 @@
+//! The occlusion-aware gather of docs/model.md: every output pixel collects the light of the
+//! neighbours whose kernel covers it, in three depth groups relative to the pixel itself.
+
+use rayon::prelude::*;
+
+use crate::aperture::{coverage, Aperture, KernelTable};
+use crate::error::DofError;
+
+/// Samples whose signed CoC is within this many pixels of the centre's belong to the centre's
+/// own surface; nearer ones occlude it, farther ones are seen only where it leaves gaps.
+pub const SAME_SURFACE_TOLERANCE_PX: f32 = 1.0;
+
+/// Largest blur diameter the engine accepts; the kernel table grows with its square.
+pub const MAX_BLUR_DIAMETER_PX: usize = 4096;
+
+/// Side of the square tiles over which the search window is bounded.
+const TILE: usize = 16;
+
+/// A linear-light RGB image, row-major and interleaved (height x width x 3).
+#[derive(Debug, Clone, Copy)]
+pub struct Image<'a> {
+    pub rgb: &'a [f32],
+    pub width: usize,
+    pub height: usize,
+}
+
+/// Render the depth of field of `image`, given each pixel's signed CoC diameter in pixels.
+/// `threads == 0` uses every core. The result does not depend on the thread count.
+pub fn render_linear(
+    image: Image<'_>,
+    coc: &[f32],
+    aperture: &Aperture,
+    threads: usize,
+) -> Result<Vec<f32>, DofError> {
+    let Image { width, height, .. } = image;
+    let shape = format!("{height} x {width}");
+    if width == 0 || height == 0 {
+        return Err(DofError::Shape {
+            what: "image",
+            got: 0,
+            expected: 1,
+            shape,
+        });
+    }
+    if image.rgb.len() != width * height * 3 {
+        return Err(DofError::Shape {
+            what: "image",
+            got: image.rgb.len(),
+            expected: width * height * 3,
+            shape: shape + " x 3",
+        });
+    }
+    if coc.len() != width * height {
+        return Err(DofError::Shape {
+            what: "circle of confusion map",
+            got: coc.len(),
+            expected: width * height,
+            shape,
+        });
+    }
+    if let Some(index) = coc.iter().position(|c| !c.is_finite()) {
+        return Err(DofError::BadCoc {
+            x: index % width,
+            y: index / width,
+            value: coc[index],
+        });
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|err| DofError::ThreadPool {
+            threads,
+            reason: err.to_string(),
+        })?;
+    pool.install(|| Gather::new(image, coc, aperture).map(|gather| gather.run()))
+}
+
+/// Per-render state shared by all rows.
+struct Gather<'a> {
+    image: Image<'a>,
+    coc: &'a [f32],
+    radius: Vec<f32>,
+    inverse_area: Vec<f32>,
+    kernels: KernelTable,
+    tiles_x: usize,
+    /// Search half-width of each tile: covers every kernel that can reach into it.
+    tile_half_width: Vec<usize>,
+}
+
+impl<'a> Gather<'a> {
+    fn new(image: Image<'a>, coc: &'a [f32], aperture: &Aperture) -> Result<Self, DofError> {
+        let radius: Vec<f32> = coc.par_iter().map(|c| c.abs() * 0.5).collect();
+        let max_radius = radius.iter().copied().fold(0.0f32, f32::max);
+        let diameter = 2.0 * f64::from(max_radius);
+        if diameter > MAX_BLUR_DIAMETER_PX as f64 {
+            return Err(DofError::BlurTooLarge {
+                diameter,
+                limit: MAX_BLUR_DIAMETER_PX,
+            });
+        }
+        let kernels = KernelTable::new(aperture, max_radius);
+        let inverse_area = radius
+            .par_iter()
+            .map(|&r| (1.0 / kernels.area(r)) as f32)
+            .collect();
+        let (tiles_x, tile_half_width) = tile_reach(&radius, image.width, image.height, &kernels);
+        Ok(Self {
+            image,
+            coc,
+            radius,
+            inverse_area,
+            kernels,
+            tiles_x,
+            tile_half_width,
+        })
+    }
+
+    fn run(&self) -> Vec<f32> {
+        let width = self.image.width;
+        let mut out = vec![0.0f32; width * self.image.height * 3];
+        out.par_chunks_exact_mut(width * 3)
+            .enumerate()
+            .for_each(|(y, row)| {
+                for (x, pixel) in row.chunks_exact_mut(3).enumerate() {
+                    pixel.copy_from_slice(&self.gather_pixel(x, y));
+                }
+            });
+        out
+    }
+
+    fn gather_pixel(&self, x: usize, y: usize) -> [f32; 3] {
+        let Image {
+            rgb, width, height, ..
+        } = self.image;
+        let centre = y * width + x;
+        let centre_coc = self.coc[centre];
+        let centre_radius = self.radius[centre];
+        let centre_inverse_area = self.inverse_area[centre];
+        let (nearer_than, farther_than) = (
+            centre_coc - SAME_SURFACE_TOLERANCE_PX,
+            centre_coc + SAME_SURFACE_TOLERANCE_PX,
+        );
+        let half_width = self.tile_half_width[(y / TILE) * self.tiles_x + x / TILE] as isize;
+
+        let mut near = Layer::default();
+        let mut surface = Layer::default();
+        let mut behind = Layer::default();
+        for dy in -half_width..=half_width {
+            // Outside the frame the scene continues as its edge pixels.
+            let source_y = (y as isize + dy).clamp(0, height as isize - 1) as usize;
+            let mut row_near = Layer::default();
+            let mut row_surface = Layer::default();
+            let mut row_behind = Layer::default();
+            for dx in -half_width..=half_width {
+                let source_x = (x as isize + dx).clamp(0, width as isize - 1) as usize;
+                let source = source_y * width + source_x;
+                let source_coc = self.coc[source];
+                let source_radius = self.radius[source];
+                let colour = &rgb[source * 3..source * 3 + 3];
+                // The source's kernel seen at offset centre - source = (-dx, -dy); in front of the
+                // focus plane the aperture image is point-reflected.
+                let rho = if source_coc < 0.0 {
+                    self.kernels.rho(dx, dy)
+                } else {
+                    self.kernels.rho(-dx, -dy)
+                };
+                if source_coc < nearer_than {
+                    let weight = coverage(source_radius, rho) * self.inverse_area[source];
+                    row_near.add(colour, weight);
+                } else if source_coc <= farther_than {
+                    let weight = coverage(source_radius, rho) * self.inverse_area[source];
+                    row_surface.add(colour, weight);
+                } else {
+                    // What lies behind the centre's surface is seen through its gaps; where the
+                    // centre is the blurrier, its own kernel bounds the estimate of what it hides.
+                    let weight = coverage(centre_radius.max(source_radius), rho)
+                        * centre_inverse_area.min(self.inverse_area[source]);
+                    row_behind.add(colour, weight);
+                }
+            }
+            near.merge(&row_near);
+            surface.merge(&row_surface);
+            behind.merge(&row_behind);
+        }
+        composite(&near, &surface, &behind)
+    }
+}
+
+/// Premultiplied colour and total weight of one depth group.
+#[derive(Debug, Default, Clone, Copy)]
+struct Layer {
+    colour: [f32; 3],
+    weight: f32,
+}
+
+impl Layer {
+    #[inline]
+    fn add(&mut self, colour: &[f32], weight: f32) {
+        self.colour[0] += weight * colour[0];
+        self.colour[1] += weight * colour[1];
+        self.colour[2] += weight * colour[2];
+        self.weight += weight;
+    }
+
+    fn merge(&mut self, other: &Layer) {
+        for (total, part) in self.colour.iter_mut().zip(other.colour) {
+            *total += part;
+        }
+        self.weight += other.weight;
+    }
+
+    /// A layer cannot cover more than the whole aperture: scale it down to coverage 1.
+    fn clamped(&self) -> Layer {
+        if self.weight > 1.0 {
+            let scale = 1.0 / self.weight;
+            Layer {
+                colour: self.colour.map(|c| c * scale),
+                weight: 1.0,
+            }
+        } else {
+            *self
+        }
+    }
+}
+
+/// Nearer samples over the centre's surface, whose gaps show what is behind it; each group
+/// renormalised where the frame or the pinhole view leaves it incomplete (docs/model.md).
+fn composite(near: &Layer, surface: &Layer, behind: &Layer) -> [f32; 3] {
+    let near = near.clamped();
+    let surface = surface.clamped();
+    let gap = 1.0 - surface.weight;
+    let inner_weight = surface.weight + gap * behind.weight;
+    let mut out = [0.0; 3];
+    for (channel, value) in out.iter_mut().enumerate() {
+        let inner = (surface.colour[channel] + gap * behind.colour[channel]) / inner_weight;
+        *value = near.colour[channel] + (1.0 - near.weight) * inner;
+    }
+    out
+}
+
+/// Search half-width per tile: the largest kernel (plus anti-aliasing band) of any tile that
+/// comes near enough to reach it. Returns (tiles across, half-widths).
+fn tile_reach(
+    radius: &[f32],
+    width: usize,
+    height: usize,
+    kernels: &KernelTable,
+) -> (usize, Vec<usize>) {
+    let tiles_x = width.div_ceil(TILE);
+    let tiles_y = height.div_ceil(TILE);
+    let mut tile_max = vec![0.0f32; tiles_x * tiles_y];
+    for (index, &r) in radius.iter().enumerate() {
+        let tile = (index / width / TILE) * tiles_x + (index % width) / TILE;
+        tile_max[tile] = tile_max[tile].max(r);
+    }
+    let reach_tiles = kernels.half_width().div_ceil(TILE) + 1;
+    // Pixels of tiles `steps` apart are at least this far apart along that axis.
+    let gap = |steps: usize| {
+        if steps == 0 {
+            0
+        } else {
+            (steps - 1) * TILE + 1
+        }
+    };
+    let half_widths = (0..tiles_x * tiles_y)
+        .into_par_iter()
+        .map(|tile| {
+            let (ty, tx) = (tile / tiles_x, tile % tiles_x);
+            let mut reach = tile_max[tile];
+            for oy in ty.saturating_sub(reach_tiles)..(ty + reach_tiles + 1).min(tiles_y) {
+                for ox in tx.saturating_sub(reach_tiles)..(tx + reach_tiles + 1).min(tiles_x) {
+                    let other = tile_max[oy * tiles_x + ox];
+                    let distance = gap(ty.abs_diff(oy)).max(gap(tx.abs_diff(ox)));
+                    if distance as f32 <= other + 0.5 {
+                        reach = reach.max(other);
+                    }
+                }
+            }
+            ((f64::from(reach) + 0.5).ceil() as usize).min(kernels.half_width())
+        })
+        .collect();
+    (tiles_x, half_widths)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Scene {
+        width: usize,
+        height: usize,
+        rgb: Vec<f32>,
+        coc: Vec<f32>,
+    }
+
+    impl Scene {
+        fn flat(width: usize, height: usize, colour: [f32; 3], coc: f32) -> Self {
+            Scene {
+                width,
+                height,
+                rgb: colour.repeat(width * height),
+                coc: vec![coc; width * height],
+            }
+        }
+
+        fn set(&mut self, x: usize, y: usize, colour: [f32; 3], coc: f32) {
+            let i = y * self.width + x;
+            self.rgb[i * 3..i * 3 + 3].copy_from_slice(&colour);
+            self.coc[i] = coc;
+        }
+
+        fn render(&self, aperture: &Aperture, threads: usize) -> Vec<f32> {
+            let image = Image {
+                rgb: &self.rgb,
+                width: self.width,
+                height: self.height,
+            };
+            render_linear(image, &self.coc, aperture, threads).unwrap()
+        }
+    }
+
+    fn pixel(out: &[f32], width: usize, x: usize, y: usize) -> [f32; 3] {
+        let i = (y * width + x) * 3;
+        [out[i], out[i + 1], out[i + 2]]
+    }
+
+    #[test]
+    fn flat_colour_stays_flat_for_any_coc() {
+        let colour = [0.2, 0.5, 0.9];
+        let mut scene = Scene::flat(23, 17, colour, 0.0);
+        for (i, c) in scene.coc.iter_mut().enumerate() {
+            *c = ((i * 7919) % 23) as f32 - 11.0;
+        }
+        for aperture in [Aperture::CIRCLE, Aperture::new(5, 0.4, 0.2).unwrap()] {
+            for rendered in scene.render(&aperture, 2).chunks_exact(3) {
+                for (value, expected) in rendered.iter().zip(colour) {
+                    assert!((value - expected).abs() < 1e-5, "{rendered:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sharp_pixels_pass_through() {
+        let mut scene = Scene::flat(8, 8, [0.1, 0.2, 0.3], 0.4);
+        scene.set(3, 4, [0.9, 0.0, 0.5], -0.4);
+        let out = scene.render(&Aperture::CIRCLE, 1);
+        for (a, b) in out.iter().zip(&scene.rgb) {
+            assert!((a - b).abs() < 1e-6);
+        }
+    }
+
+    #[test]
+    fn point_light_spreads_into_a_disc_of_its_coc_with_its_energy() {
+        let (size, diameter) = (41, 16.0);
+        let mut scene = Scene::flat(size, size, [0.0; 3], diameter);
+        scene.set(20, 20, [100.0, 50.0, 25.0], diameter);
+        let out = scene.render(&Aperture::CIRCLE, 2);
+        let energy: f32 = out.chunks_exact(3).map(|p| p[0]).sum();
+        assert!((energy - 100.0).abs() < 1e-3, "energy {energy}");
+        let peak = out.chunks_exact(3).map(|p| p[0]).fold(0.0, f32::max);
+        let lit = out.chunks_exact(3).filter(|p| p[0] > 0.5 * peak).count() as f32;
+        let measured = (4.0 * lit / std::f32::consts::PI).sqrt();
+        assert!(
+            (measured - diameter).abs() < 1.0,
+            "disc diameter {measured}"
+        );
+    }
+
+    #[test]
+    fn sharp_subject_takes_no_colour_from_blurred_background() {
+        // Left half: sharp red subject; right half: green background far behind.
+        let mut scene = Scene::flat(32, 12, [0.0, 1.0, 0.0], 20.0);
+        for y in 0..12 {
+            for x in 0..16 {
+                scene.set(x, y, [1.0, 0.0, 0.0], 0.0);
+            }
+        }
+        let out = scene.render(&Aperture::CIRCLE, 2);
+        for y in 0..12 {
+            assert_eq!(pixel(&out, 32, 15, y), [1.0, 0.0, 0.0]);
+        }
+    }
+
+    #[test]
+    fn blurred_foreground_spreads_over_sharp_subject_out_to_its_radius() {
+        // Left: blue foreground (CoC -12 px); right: sharp white subject.
+        let (width, height) = (48, 16);
+        let mut scene = Scene::flat(width, height, [1.0; 3], 0.0);
+        for y in 0..height {
+            for x in 0..24 {
+                scene.set(x, y, [0.0, 0.0, 1.0], -12.0);
+            }
+        }
+        let out = scene.render(&Aperture::CIRCLE, 2);
+        let red = |x| pixel(&out, width, x, 8)[0];
+        // Just beside the edge about half the aperture sees the foreground; beyond 6.5 px none.
+        assert!((red(24) - 0.55).abs() < 0.1, "{}", red(24));
+        assert!(red(24) < red(26) && red(26) < red(28) && red(28) < 1.0);
+        assert_eq!(red(31), 1.0);
+    }
+
+    #[test]
+    fn result_does_not_depend_on_thread_count() {
+        let mut scene = Scene::flat(37, 29, [0.3, 0.3, 0.3], 0.0);
+        for i in 0..37 * 29 {
+            scene.rgb[i * 3] = (i % 13) as f32 / 13.0;
+            scene.coc[i] = ((i * 31) % 17) as f32 - 8.0;
+        }
+        let hexagon = Aperture::new(6, 0.1, 0.3).unwrap();
+        assert_eq!(scene.render(&hexagon, 1), scene.render(&hexagon, 2));
+    }
+
+    #[test]
+    fn odd_polygon_is_point_reflected_in_front_of_focus() {
+        let size = 31;
+        let triangle = Aperture::new(3, 0.5 * std::f64::consts::PI, 0.0).unwrap();
+        let light = |coc: f32| {
+            let mut scene = Scene::flat(size, size, [0.0; 3], coc);
+            scene.set(15, 15, [1.0; 3], coc);
+            scene.render(&triangle, 1)
+        };
+        let (behind, front) = (light(14.0), light(-14.0));
+        for y in 0..size {
+            for x in 0..size {
+                let mirrored = pixel(&front, size, size - 1 - x, size - 1 - y)[0];
+                assert!((pixel(&behind, size, x, y)[0] - mirrored).abs() < 1e-7);
+            }
+        }
+        // A triangle pointing up: more light above the centre than below it, behind the focus.
+        assert!(pixel(&behind, size, 15, 10)[0] > 0.0 && pixel(&behind, size, 15, 21)[0] == 0.0);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        let image = Image {
+            rgb: &[0.0; 12],
+            width: 2,
+            height: 2,
+        };
+        assert!(matches!(
+            render_linear(image, &[0.0; 3], &Aperture::CIRCLE, 1),
+            Err(DofError::Shape { .. })
+        ));
+        assert!(matches!(
+            render_linear(image, &[0.0, f32::NAN, 0.0, 0.0], &Aperture::CIRCLE, 1),
+            Err(DofError::BadCoc { x: 1, y: 0, .. })
+        ));
+        assert!(matches!(
+            render_linear(image, &[1e5; 4], &Aperture::CIRCLE, 1),
+            Err(DofError::BlurTooLarge { .. })
+        ));
+    }
+}

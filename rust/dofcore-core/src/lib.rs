@@ -1,0 +1,14 @@
+//! dofcore-core: physically-based synthetic depth of field, with no Python in sight.
+//!
+//! The model is written down in docs/model.md; `lens` turns depth into a signed circle of
+//! confusion, `aperture` makes the kernels, `gather` renders.
+
+pub mod aperture;
+pub mod error;
+pub mod gather;
+pub mod lens;
+
+pub use aperture::{Aperture, KernelTable};
+pub use error::DofError;
+pub use gather::{render_linear, Image, MAX_BLUR_DIAMETER_PX, SAME_SURFACE_TOLERANCE_PX};
+pub use lens::Lens;

@@ -1,0 +1,97 @@
+//! Python bindings: convert numpy arrays to slices, release the GIL, map errors. Nothing else.
+
+use dofcore_core::{render_linear, Aperture, DofError, Image, Lens};
+use numpy::{
+    IntoPyArray, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray2, PyReadonlyArray3,
+    PyUntypedArrayMethods,
+};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+
+/// Local newtype so core errors become specific Python exceptions.
+struct PyDofError(DofError);
+
+impl From<DofError> for PyDofError {
+    fn from(err: DofError) -> Self {
+        Self(err)
+    }
+}
+
+impl From<PyDofError> for PyErr {
+    fn from(PyDofError(err): PyDofError) -> Self {
+        match err {
+            DofError::ThreadPool { .. } => PyRuntimeError::new_err(err.to_string()),
+            _ => PyValueError::new_err(err.to_string()),
+        }
+    }
+}
+
+fn contiguous<'a, T>(slice: Result<&'a [T], numpy::AsSliceError>, what: &str) -> PyResult<&'a [T]> {
+    slice.map_err(|_| PyValueError::new_err(format!("{what} must be a C-contiguous array")))
+}
+
+/// Signed circle of confusion diameter in pixels of each depth (metres).
+#[pyfunction]
+fn circle_of_confusion<'py>(
+    py: Python<'py>,
+    depth: PyReadonlyArray2<'py, f32>,
+    aperture_m: f64,
+    focal_px: f64,
+    focus_m: f64,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let lens = Lens::new(aperture_m, focal_px, focus_m).map_err(PyDofError)?;
+    let (height, width) = (depth.shape()[0], depth.shape()[1]);
+    let depth = contiguous(depth.as_slice(), "depth")?;
+    let coc = py
+        .detach(|| lens.coc_map(depth, width))
+        .map_err(PyDofError)?;
+    Ok(coc.into_pyarray(py).reshape([height, width])?)
+}
+
+/// Depth-of-field render of a linear RGB image (H x W x 3) given its signed CoC map (H x W).
+#[pyfunction]
+#[pyo3(signature = (rgb, coc, blades=0, rotation_rad=0.0, curvature=0.0, threads=0))]
+fn render_linear_rgb<'py>(
+    py: Python<'py>,
+    rgb: PyReadonlyArray3<'py, f32>,
+    coc: PyReadonlyArray2<'py, f32>,
+    blades: u32,
+    rotation_rad: f64,
+    curvature: f64,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArray3<f32>>> {
+    let aperture = Aperture::new(blades, rotation_rad, curvature).map_err(PyDofError)?;
+    let shape = rgb.shape();
+    let (height, width, channels) = (shape[0], shape[1], shape[2]);
+    if channels != 3 {
+        return Err(PyValueError::new_err(format!(
+            "image must have 3 channels (RGB), got {channels}"
+        )));
+    }
+    if coc.shape() != [height, width] {
+        return Err(PyValueError::new_err(format!(
+            "circle of confusion map is {:?}, image is {height} x {width}",
+            coc.shape()
+        )));
+    }
+    let rgb = contiguous(rgb.as_slice(), "image")?;
+    let coc = contiguous(coc.as_slice(), "circle of confusion map")?;
+    let image = Image { rgb, width, height };
+    let out = py
+        .detach(|| render_linear(image, coc, &aperture, threads))
+        .map_err(PyDofError)?;
+    Ok(out.into_pyarray(py).reshape([height, width, 3])?)
+}
+
+#[pymodule]
+fn _dofcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(circle_of_confusion, m)?)?;
+    m.add_function(wrap_pyfunction!(render_linear_rgb, m)?)?;
+    m.add(
+        "SAME_SURFACE_TOLERANCE_PX",
+        dofcore_core::SAME_SURFACE_TOLERANCE_PX,
+    )?;
+    m.add("MAX_BLUR_DIAMETER_PX", dofcore_core::MAX_BLUR_DIAMETER_PX)?;
+    m.add("MAX_BLADES", dofcore_core::aperture::MAX_BLADES)?;
+    Ok(())
+}
