@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+# Test images are crops of a 1500 px wide photo taken with an 85 mm lens focused at 2 m.
+FOCAL_LENGTH_MM = 85.0
+FOCAL_PX = 1500 * FOCAL_LENGTH_MM / 36.0
+FOCUS_M = 2.0
+LENS = dict(focus=FOCUS_M, focal_length=FOCAL_LENGTH_MM, focal_px=FOCAL_PX)
+
+
+def thin_lens_diameter_px(depth_m: float, f_number: float) -> float:
+    """The physics contract's formula, written out independently of the package."""
+    aperture_m = FOCAL_LENGTH_MM * 1e-3 / f_number
+    return aperture_m * FOCAL_PX * abs(1.0 / depth_m - 1.0 / FOCUS_M)
+
+
+def depth_for_diameter(diameter_px: float, f_number: float, behind: bool = True) -> float:
+    """Inverse of the formula: the depth whose blur diameter is `diameter_px`."""
+    aperture_m = FOCAL_LENGTH_MM * 1e-3 / f_number
+    delta = diameter_px / (aperture_m * FOCAL_PX)
+    return 1.0 / (1.0 / FOCUS_M - delta) if behind else 1.0 / (1.0 / FOCUS_M + delta)
+
+
+def equivalent_diameter(lit_pixels: int) -> float:
+    return math.sqrt(4.0 * lit_pixels / math.pi)
+
+
+def textured(height: int, width: int, seed: int = 0) -> npt.NDArray[np.uint8]:
+    return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)

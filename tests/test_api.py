@@ -1,0 +1,157 @@
+"""The Python contract: shapes, dtypes, parameters, errors, threads and the GIL."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import dofcore
+from conftest import FOCUS_M, LENS, depth_for_diameter, textured
+from dofcore.lens import DEFAULT_FOCAL_LENGTH_MM, FULL_FRAME_WIDTH_MM
+
+
+@pytest.fixture
+def photo():
+    img = textured(30, 40)
+    depth = np.full((30, 40), FOCUS_M, np.float32)
+    depth[:, 20:] = depth_for_diameter(12.0, 1.8)
+    return img, depth
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_result_has_the_input_shape_and_dtype_and_input_is_untouched(photo, dtype):
+    img, depth = photo
+    if np.issubdtype(dtype, np.integer):
+        img = (img.astype(np.uint32) * np.iinfo(dtype).max // 255).astype(dtype)
+    else:
+        img = (img / 255.0).astype(dtype)
+    before, depth_before = img.copy(), depth.copy()
+    out = dofcore.render(img, depth, 1.8, **LENS)
+    assert out.shape == img.shape and out.dtype == img.dtype
+    np.testing.assert_array_equal(img, before)
+    np.testing.assert_array_equal(depth, depth_before)
+    assert not np.array_equal(out, img)
+
+
+def test_strided_and_fortran_inputs_give_the_same_result(photo):
+    img, depth = photo
+    expected = dofcore.render(img, depth, 1.8, **LENS)
+    wide = np.zeros((30, 80, 3), np.uint8)
+    wide[:, ::2] = img
+    np.testing.assert_array_equal(dofcore.render(wide[:, ::2], depth, 1.8, **LENS), expected)
+    np.testing.assert_array_equal(dofcore.render(np.asfortranarray(img), np.asfortranarray(depth), 1.8, **LENS), expected)
+    np.testing.assert_array_equal(dofcore.render(img, depth.astype(np.float64), 1.8, **LENS), expected)
+
+
+def test_focus_in_metres_at_a_pixel_or_automatic(photo):
+    img, depth = photo
+    by_metres = dofcore.render(img, depth, 1.8, focus=float(depth[5, 30]), focal_length=85, focal_px=LENS["focal_px"])
+    by_pixel = dofcore.render(img, depth, 1.8, focus=(30, 5), focal_length=85, focal_px=LENS["focal_px"])
+    np.testing.assert_array_equal(by_metres, by_pixel)
+    # The right half is now sharp, beyond the reach of the left half, now a 12 px foreground.
+    np.testing.assert_array_equal(by_metres[:, 27:], img[:, 27:])
+    assert not np.array_equal(by_metres[:, 20:24], img[:, 20:24])
+    # Automatic: the median depth of the central third of the frame.
+    subject = np.full((30, 30), 9.0, np.float32)
+    subject[10:20, 10:20] = 1.5
+    assert dofcore.lens.auto_focus_distance(subject) == 1.5
+    c = dofcore.coc(subject, 2.0)
+    assert c[15, 15] == 0 and c[0, 0] > 0
+
+
+def test_focal_length_defaults():
+    depth = np.full((10, 100), 5.0, np.float32)
+    default = dofcore.coc(depth, 2.0, focus=2.0)
+    named = dofcore.coc(depth, 2.0, focus=2.0, focal_length=DEFAULT_FOCAL_LENGTH_MM)
+    np.testing.assert_array_equal(default, named)
+    # The photo's own focal length in pixels implies its full-frame-equivalent F.
+    focal_px = 120.0
+    from_photo = dofcore.coc(depth, 2.0, focus=2.0, focal_px=focal_px)
+    implied_mm = focal_px * FULL_FRAME_WIDTH_MM / 100
+    both = dofcore.coc(depth, 2.0, focus=2.0, focal_px=focal_px, focal_length=implied_mm)
+    np.testing.assert_allclose(from_photo, both, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (dict(img=np.zeros((30, 40), np.uint8)), ValueError, "H x W x 3"),
+        (dict(img=np.zeros((30, 40, 4), np.uint8)), ValueError, "H x W x 3"),
+        (dict(img=np.zeros((30, 40, 3), np.int32)), TypeError, "dtype"),
+        (dict(img=[[0, 0, 0]]), TypeError, "numpy array"),
+        (dict(depth=np.ones((30, 41), np.float32)), ValueError, "must match"),
+        (dict(depth=np.ones((30, 40, 1), np.float32)), ValueError, "H x W"),
+        (dict(depth=np.full((30, 40), np.nan, np.float32)), ValueError, "NaN"),
+        (dict(depth=np.zeros((30, 40), np.float32)), ValueError, "> 0 m"),
+        (dict(f=0.0), ValueError, "f-number"),
+        (dict(f=-1.8), ValueError, "f-number"),
+        (dict(focus=0.05), ValueError, "focal length"),
+        (dict(focus=(40, 0)), ValueError, "outside"),
+        (dict(focus=(1.5, 2)), TypeError, "two integers"),
+        (dict(blades=2), ValueError, "blades"),
+        (dict(blade_curvature=1.5), ValueError, "curvature"),
+        (dict(highlight_gain=0.5), ValueError, "highlight_gain"),
+        (dict(highlight_threshold=1.0), ValueError, "highlight_threshold"),
+        (dict(threads=-1), ValueError, "threads"),
+        (dict(focal_length=0.0), ValueError, "focal_length"),
+    ],
+)
+def test_bad_input_raises_a_clear_error(photo, change, error, message):
+    img, depth = photo
+    args = dict(img=img, depth=depth, f=1.8, focus=2.0, focal_length=85)
+    args.update(change)
+    with pytest.raises(error, match=message):
+        dofcore.render(**args)
+
+
+def test_nan_in_a_float_image_is_refused(photo):
+    img, depth = photo
+    linear = img / 255.0
+    linear[3, 4, 1] = np.nan
+    with pytest.raises(ValueError, match=r"NaN.*x=4, y=3"):
+        dofcore.render(linear, depth, 1.8)
+
+
+def test_absurd_blur_is_refused_not_attempted(photo):
+    img, depth = photo
+    depth[0, 0] = 1e-4
+    with pytest.raises(ValueError, match="exceeds the limit"):
+        dofcore.render(img, depth, 1.0, focus=2.0, focal_length=85, focal_px=3000.0)
+
+
+def test_thread_count_from_argument_and_environment(photo, monkeypatch):
+    img, depth = photo
+    one = dofcore.render(img, depth, 1.8, threads=1, **LENS)
+    np.testing.assert_array_equal(one, dofcore.render(img, depth, 1.8, threads=2, **LENS))
+    monkeypatch.setenv("DOFCORE_NUM_THREADS", "1")
+    np.testing.assert_array_equal(one, dofcore.render(img, depth, 1.8, **LENS))
+    monkeypatch.setenv("DOFCORE_NUM_THREADS", "many")
+    with pytest.raises(ValueError, match="DOFCORE_NUM_THREADS"):
+        dofcore.render(img, depth, 1.8, **LENS)
+
+
+def test_render_releases_the_gil():
+    img = textured(400, 400)
+    depth = np.full((400, 400), depth_for_diameter(40.0, 1.4), np.float32)
+    ticks = 0
+    done = threading.Event()
+
+    def count():
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            time.sleep(0)
+
+    counter = threading.Thread(target=count)
+    counter.start()
+    start = time.perf_counter()
+    dofcore.render(img, depth, 1.4, threads=1, **LENS)
+    elapsed = time.perf_counter() - start
+    done.set()
+    counter.join()
+    assert elapsed > 0.05, "the render was too quick to tell"
+    # While Rust works, the Python thread keeps running; a held GIL would leave it a few ticks.
+    assert ticks > 1000
