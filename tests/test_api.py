@@ -54,9 +54,9 @@ def test_focus_in_metres_at_a_pixel_or_automatic(photo):
     # The right half is now sharp, beyond the reach of the left half, now a 12 px foreground.
     np.testing.assert_array_equal(by_metres[:, 27:], img[:, 27:])
     assert not np.array_equal(by_metres[:, 20:24], img[:, 20:24])
-    # Automatic: the median depth of the central third of the frame.
+    # Automatic: the subject in the frame's centre, even with background around it.
     subject = np.full((30, 30), 9.0, np.float32)
-    subject[10:20, 10:20] = 1.5
+    subject[10:20, 12:17] = 1.5  # half of the central third
     assert dofcore.lens.auto_focus_distance(subject) == 1.5
     c = dofcore.coc(subject, 2.0)
     assert c[15, 15] == 0 and c[0, 0] > 0

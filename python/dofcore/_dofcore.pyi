@@ -3,6 +3,14 @@
 import numpy as np
 import numpy.typing as npt
 
+__all__ = [
+    "MAX_BLADES",
+    "MAX_BLUR_DIAMETER_PX",
+    "SAME_SURFACE_TOLERANCE_PX",
+    "circle_of_confusion",
+    "render_linear_rgb",
+]
+
 SAME_SURFACE_TOLERANCE_PX: float
 MAX_BLUR_DIAMETER_PX: int
 MAX_BLADES: int

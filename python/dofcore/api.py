@@ -116,10 +116,10 @@ def check_image(img: object) -> npt.NDArray[np.generic]:
             f"img dtype must be uint8 or uint16 (sRGB) or float32/float64 (linear), got {img.dtype}"
         )
     if img.dtype in FLOAT_DTYPES:
-        bad = ~np.isfinite(img).all(axis=2)
+        bad = np.asarray(~np.isfinite(img).all(axis=2))
         if bad.any():
             raise ValueError(f"img holds NaN or infinity at {_first_bad(bad)}")
-        negative = (img < 0).any(axis=2)
+        negative = np.asarray((img < 0).any(axis=2))
         if negative.any():
             raise ValueError(f"img holds negative linear light at {_first_bad(negative)}")
     return np.ascontiguousarray(img)
@@ -179,13 +179,17 @@ def render(
 ) -> npt.NDArray[np.generic]:
     """The photo `img` as a thin lens at f-number `f` would have taken it.
 
-    img: H x W x 3, uint8 or uint16 (sRGB) or float32/float64 (linear light); depth: H x W,
-    metres (planar z). focus: metres, a pixel (x, y), or None for the median depth of the
-    central third. focal_length: full-frame-equivalent mm; focal_px: the photo's focal length in
-    pixels (see dofcore.lens.focal_lengths). blades/blade_rotation (degrees)/blade_curvature:
-    the aperture (0 blades: a circle). highlight_threshold (linear) and highlight_gain: highlight
-    recovery, gain 8 for integer photos and 1 (off) for linear float input by default.
-    threads: worker threads, None for DOFCORE_NUM_THREADS or every core.
+    img: H x W x 3, uint8 or uint16 (sRGB) or float32/float64 (linear light).
+    depth: H x W, metres (planar z, as Depth Pro gives it).
+    focus: metres, a pixel (x, y), or None for automatic: the 25th percentile of depth in the
+        frame's central third (dofcore.lens.auto_focus_distance).
+    focal_length: full-frame-equivalent mm; focal_px: the photo's focal length in pixels
+        (dofcore.lens.focal_lengths says how each defaults from the other).
+    blades, blade_rotation (degrees), blade_curvature: the aperture; 0 blades is a circle.
+    highlight_threshold (linear) and highlight_gain: highlight recovery; the gain defaults to 8
+        for integer (clipped) photos and to 1 (off) for linear float input.
+    threads: worker threads; None reads DOFCORE_NUM_THREADS, else every core.
+    engine: what computes the CoC and the gather; the Rust engine unless given.
     Returns an array of the input's shape and dtype.
     """
     img = check_image(img)

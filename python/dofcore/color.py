@@ -43,13 +43,15 @@ def _decode_table(dtype: np.dtype) -> npt.NDArray[np.float32]:
     return srgb_to_linear(np.arange(top + 1) / top).astype(np.float32)
 
 
-_DECODE_TABLES = {dtype: _decode_table(dtype) for dtype in INTEGER_DTYPES}
+_DECODE_TABLES: dict[np.dtype[np.generic], npt.NDArray[np.float32]] = {
+    dtype: _decode_table(dtype) for dtype in INTEGER_DTYPES
+}
 
 
 def to_linear(img: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
     """Integer images are sRGB-encoded; float images are already linear light."""
     if img.dtype in INTEGER_DTYPES:
-        return _DECODE_TABLES[img.dtype][img]
+        return np.asarray(_DECODE_TABLES[img.dtype][img], dtype=np.float32)
     return np.asarray(img, dtype=np.float32)
 
 
@@ -90,7 +92,7 @@ class Highlights:
     def _expanded(self, peak: FloatArray) -> FloatArray:
         t, extra = self.threshold, self.gain - 1.0
         u = np.minimum((peak - t) / (1.0 - t), 1.0)
-        return peak + extra * u**2
+        return np.asarray(peak + extra * u**2)
 
     def _compressed(self, peak: FloatArray) -> FloatArray:
         # Inverse of _expanded: on [t, 1] a quadratic in u, solved without cancellation.
@@ -98,7 +100,7 @@ class Highlights:
         width = 1.0 - t
         excess = peak - t
         u = 2.0 * excess / (width + np.sqrt(width**2 + 4.0 * extra * excess))
-        return np.where(peak >= 1.0 + extra, peak - extra, t + u * width)
+        return np.asarray(np.where(peak >= 1.0 + extra, peak - extra, t + u * width))
 
     def _rescale(
         self, linear: npt.NDArray[np.float32], curve: Callable[[FloatArray], FloatArray]

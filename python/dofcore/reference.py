@@ -43,7 +43,7 @@ def aperture_norm(
     return np.asarray((1 - curvature) * polygon + curvature * euclidean)
 
 
-def coverage(radius: F64, rho: F64) -> F64:
+def coverage(radius: F64 | np.float64, rho: F64) -> F64:
     """(3.2) Anti-aliased kernel coverage."""
     return np.clip(radius + 0.5 - rho, 0.0, 1.0)
 
@@ -92,12 +92,12 @@ def gather_linear(
             rho = np.where(c_j < 0, rho_table[half + dy, half + dx], rho_table[half - dy, half - dx])
             own_weight = coverage(r_j, rho) * inv_j
             behind_weight = coverage(np.maximum(radius, r_j), rho) * np.minimum(inverse_area, inv_j)
-            near = c_j < nearer_than
-            surface = ~near & (c_j <= farther_than)
-            behind = ~near & ~surface
-            layers["near"].add(rgb_j, np.where(near, own_weight, 0.0))
-            layers["surface"].add(rgb_j, np.where(surface, own_weight, 0.0))
-            layers["behind"].add(rgb_j, np.where(behind, behind_weight, 0.0))
+            is_near = c_j < nearer_than
+            is_surface = ~is_near & (c_j <= farther_than)
+            is_behind = ~is_near & ~is_surface
+            layers["near"].add(rgb_j, np.where(is_near, own_weight, 0.0))
+            layers["surface"].add(rgb_j, np.where(is_surface, own_weight, 0.0))
+            layers["behind"].add(rgb_j, np.where(is_behind, behind_weight, 0.0))
 
     # (5.3) Composite: nearer samples over the surface, whose gaps show what is behind.
     near, surface = layers["near"].clamped(), layers["surface"].clamped()
@@ -107,7 +107,7 @@ def gather_linear(
         surface.weight + gap * behind.weight
     )[..., None]
     out = near.colour + (1.0 - near.weight)[..., None] * inner
-    return out.astype(np.float32)
+    return np.asarray(out, dtype=np.float32)
 
 
 @dataclass
