@@ -32,7 +32,8 @@ test: build
 	$(PYTHON) -m pytest
 
 bench: build
-	$(PYTHON) -m pytest benches --benchmark-only --benchmark-columns=min,median,max,rounds
+	$(PYTHON) -m pytest benches -o python_files='bench_*.py' --benchmark-only \
+		--benchmark-columns=min,median,max,rounds --benchmark-sort=name
 
 # Re-make examples/ with the path tracer (the dev extra: Mitsuba 3); minutes on two cores.
 example: setup

@@ -104,6 +104,20 @@ def test_point_light_is_a_disc_of_the_thin_lens_diameter_with_its_energy(depth_m
     np.testing.assert_allclose(out.sum(axis=(0, 1)), [50.0, 20.0, 10.0], rtol=1e-4)
 
 
+def test_small_light_in_front_of_its_background_is_an_even_disc_with_its_energy():
+    # A 5 x 5 lamp 2 px of CoC nearer than a dark wall: its own pixels see the wall through
+    # the rest of the aperture, and the disc has no brighter core there.
+    size = 61
+    img = np.zeros((size, size, 3), np.float32)
+    img[28:33, 28:33] = 4.0
+    depth = np.full((size, size), depth_for_diameter(24.0, 1.4), np.float32)
+    depth[28:33, 28:33] = depth_for_diameter(22.0, 1.4)
+    out = dofcore.render(img, depth, 1.4, **LENS)[..., 0]
+    core = out[30, 30]
+    assert out[30, 22] == pytest.approx(core, rel=0.01) == pytest.approx(out[24, 30], rel=0.01)
+    assert out.sum() == pytest.approx(25 * 4.0, rel=1e-3)
+
+
 def test_coc_uses_the_framing_preserving_thin_lens_formula():
     depth = np.array([[0.7, 1.0, 2.0, 5.0, 1e6]], np.float32)
     width = depth.shape[1]

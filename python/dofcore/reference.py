@@ -18,7 +18,7 @@ from dofcore.lens import ThinLens
 
 F64 = npt.NDArray[np.float64]
 
-# (2.3) Samples within this many pixels of the centre's signed CoC are its own surface.
+# (5.2) Samples within this many pixels of the centre's signed CoC are its own surface.
 SAME_SURFACE_TOLERANCE_PX = np.float32(1.0)
 
 
@@ -99,13 +99,15 @@ def gather_linear(
             layers["surface"].add(rgb_j, np.where(is_surface, own_weight, 0.0))
             layers["behind"].add(rgb_j, np.where(is_behind, behind_weight, 0.0))
 
-    # (5.3) Composite: nearer samples over the surface, whose gaps show what is behind.
+    # (5.3) Composite: nearer samples over the surface; the behind group fills as much of the
+    # surface's gap as it covers, the surface's mean colour the rest.
     near, surface = layers["near"].clamped(), layers["surface"].clamped()
     behind = layers["behind"]
     gap = 1.0 - surface.weight
-    inner = (surface.colour + gap[..., None] * behind.colour) / (
-        surface.weight + gap * behind.weight
-    )[..., None]
+    seen_behind = np.minimum(behind.weight, gap)
+    behind_mean = behind.colour / np.where(behind.weight > 0, behind.weight, 1.0)[..., None]
+    surface_mean = surface.colour / surface.weight[..., None]
+    inner = surface.colour + seen_behind[..., None] * behind_mean + (gap - seen_behind)[..., None] * surface_mean
     out = near.colour + (1.0 - near.weight)[..., None] * inner
     return np.asarray(out, dtype=np.float32)
 

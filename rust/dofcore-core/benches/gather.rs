@@ -1,1 +1,53 @@
-fn main() {}
+//! Criterion benchmarks of the pure-Rust core: `cargo bench -p dofcore-core`.
+//! A 384 x 384 crop of the benchmark scene's lens (85 mm, f/1.8, focus 2 m, 1500 px frame):
+//! a ground plane from far to 0.7 m with a subject at the focus distance.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use dofcore_core::{render_linear, Aperture, Image, KernelTable, Lens};
+
+const SIZE: usize = 384;
+
+fn scene() -> (Vec<f32>, Vec<f32>) {
+    let frame_px = 1500.0;
+    let lens = Lens::new(0.085 / 1.8, frame_px * 85.0 / 36.0, 2.0).expect("valid lens");
+    let mut rgb = Vec::with_capacity(SIZE * SIZE * 3);
+    let mut depth = Vec::with_capacity(SIZE * SIZE);
+    for y in 0..SIZE {
+        for x in 0..SIZE {
+            // Rows 900..1284 of the full frame: the ground from 1.6 m to 1.0 m.
+            let row = (y + 900) as f64 / frame_px;
+            let ground = 0.7 / row.max(1e-3);
+            let (dx, dy) = (x as f64 - 192.0, y as f64 - 120.0);
+            let subject = dx * dx / 0.5 + dy * dy < 90.0 * 90.0;
+            depth.push(if subject { 2.0 } else { ground } as f32);
+            let hash = (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663)) % 1000;
+            let light = if hash == 0 { 8.0 } else { 0.0 };
+            rgb.extend_from_slice(&[light + (hash % 7) as f32 / 7.0, 0.4, (hash % 5) as f32 / 5.0]);
+        }
+    }
+    let coc = lens.coc_map(&depth, SIZE).expect("positive depth");
+    (rgb, coc)
+}
+
+fn bench_gather(c: &mut Criterion) {
+    let (rgb, coc) = scene();
+    let image = Image { rgb: &rgb, width: SIZE, height: SIZE };
+    let hexagon = Aperture::new(6, 0.0, 0.2).expect("valid aperture");
+    let mut group = c.benchmark_group("gather 384x384");
+    group.sample_size(10);
+    for threads in [1, 2] {
+        group.bench_function(format!("circle, {threads} thread(s)"), |b| {
+            b.iter(|| render_linear(image, &coc, &Aperture::CIRCLE, threads).expect("renders"))
+        });
+    }
+    group.bench_function("hexagon, 2 threads", |b| {
+        b.iter(|| render_linear(image, &coc, &hexagon, 2).expect("renders"))
+    });
+    group.finish();
+    c.bench_function("kernel table, radius 80", |b| {
+        b.iter(|| KernelTable::new(&Aperture::CIRCLE, 80.0))
+    });
+}
+
+criterion_group!(benches, bench_gather);
+criterion_main!(benches);

@@ -223,16 +223,24 @@ impl Layer {
     }
 }
 
-/// Nearer samples over the centre's surface, whose gaps show what is behind it; each group
-/// renormalised where the frame or the pinhole view leaves it incomplete (docs/model.md).
+/// Nearer samples over the centre's surface, whose gap shows what is behind it (docs/model.md,
+/// 5.3): the behind group fills as much of the gap as it covers, with its own mean colour; the
+/// rest of the gap is hidden in the photo and takes the surface's mean colour.
 fn composite(near: &Layer, surface: &Layer, behind: &Layer) -> [f32; 3] {
     let near = near.clamped();
     let surface = surface.clamped();
     let gap = 1.0 - surface.weight;
-    let inner_weight = surface.weight + gap * behind.weight;
+    let seen_behind = behind.weight.min(gap);
+    let behind_scale = if behind.weight > 0.0 {
+        seen_behind / behind.weight
+    } else {
+        0.0
+    };
+    // The surface always holds the centre itself, so its weight is positive.
+    let surface_scale = 1.0 + (gap - seen_behind) / surface.weight;
     let mut out = [0.0; 3];
     for (channel, value) in out.iter_mut().enumerate() {
-        let inner = (surface.colour[channel] + gap * behind.colour[channel]) / inner_weight;
+        let inner = surface.colour[channel] * surface_scale + behind.colour[channel] * behind_scale;
         *value = near.colour[channel] + (1.0 - near.weight) * inner;
     }
     out
