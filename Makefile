@@ -1,5 +1,6 @@
 # The front door. A fresh machine needs python3 (3.10+) with venv, and a Rust toolchain.
-#   make setup   virtual environment in .venv, dependencies, the Rust extension (release)
+#   make setup   virtual environment in .venv, dependencies (torch too, for the depth tests),
+#                the Rust extension (release)
 #   make demo    render the bundled example photo into out/
 #   make test    cargo test, type checks, pytest
 #   make bench   benchmarks (pytest-benchmark; `cargo bench` for the Rust core)
@@ -15,7 +16,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip 'maturin>=1.16,<2'
-	$(PIP) install --quiet --no-build-isolation -e '.[test]'
+	$(PIP) install --quiet --no-build-isolation -e '.[test,depth]'
 	touch $@
 
 # Rebuilds the Rust extension when its sources changed (cargo decides what to redo).

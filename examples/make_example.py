@@ -14,10 +14,18 @@ from PIL import Image
 
 import scene
 from dofcore.color import from_linear
+from dofcore.io import EXIF_IFD, FOCAL_LENGTH_35MM
 
 HERE = Path(__file__).parent
 # Exposure: the face at this linear level, so the lights (40-150x brighter) clip as in a JPEG.
 FACE_LEVEL = 0.3
+
+
+def lens_exif() -> Image.Exif:
+    """FocalLengthIn35mmFilm, as a camera writes it: the photo's framing in full-frame terms."""
+    exif = Image.Exif()
+    exif[EXIF_IFD] = {FOCAL_LENGTH_35MM: int(scene.FOCAL_LENGTH_MM)}
+    return exif
 
 
 def main() -> None:
@@ -32,7 +40,7 @@ def main() -> None:
     face = hdr[int(0.3 * h) : int(0.4 * h), int(0.47 * w) : int(0.53 * w)]
     exposed = hdr * (FACE_LEVEL / float(np.median(face.mean(axis=-1))))
     photo = from_linear(np.clip(exposed, 0.0, 1.0).astype(np.float32), np.dtype(np.uint8))
-    Image.fromarray(photo).save(HERE / "portrait.png", optimize=True)
+    Image.fromarray(photo).save(HERE / "portrait.png", optimize=True, exif=lens_exif())
     focal_px = args.width * scene.FOCAL_LENGTH_MM / 36.0
     np.savez_compressed(HERE / "portrait_depth.npz", depth=depth, focal_px=np.float64(focal_px))
     clipped = (photo.max(axis=-1) == 255).mean()

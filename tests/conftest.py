@@ -31,3 +31,13 @@ def equivalent_diameter(lit_pixels: int) -> float:
 
 def textured(height: int, width: int, seed: int = 0) -> npt.NDArray[np.uint8]:
     return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory):
+    from tiny_depth_pro import save_tiny_depth_pro
+
+    return save_tiny_depth_pro(tmp_path_factory.mktemp("tiny-depth-pro"))

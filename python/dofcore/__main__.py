@@ -1,0 +1,5 @@
+import sys
+
+from dofcore.cli import main
+
+sys.exit(main())
