@@ -1,0 +1,50 @@
+"""Depth as a network gives it: the ways Depth Pro's depth departs from the truth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+from dofcore.eval.metrics import dilate, depth_edges, gaussian_blur
+
+F32 = npt.NDArray[np.float32]
+
+
+def soft_edges(depth: F32, radius: int = 3) -> F32:
+    """Inverse depth blended across discontinuities over a few pixels."""
+    inverse = 1.0 / depth.astype(np.float64)
+    padded = np.pad(inverse, radius, mode="edge")
+    window = 2 * radius + 1
+    box = sliding_window_view(sliding_window_view(padded, window, axis=0).mean(-1), window, axis=1).mean(-1)
+    near_edges = dilate(depth_edges(depth), radius)
+    return (1.0 / np.where(near_edges, box, inverse)).astype(np.float32)
+
+
+def fattened(depth: F32, pixels: int = 3) -> F32:
+    """Near objects grown by a few pixels (a minimum filter on depth)."""
+    padded = np.pad(depth, pixels, mode="edge")
+    window = 2 * pixels + 1
+    rows = sliding_window_view(padded, window, axis=0).min(-1)
+    return np.asarray(sliding_window_view(rows, window, axis=1).min(-1), dtype=np.float32)
+
+
+def noisy(depth: F32, amount: float = 0.05, seed: int = 0) -> F32:
+    """Smooth multiplicative noise of +/- amount."""
+    field = gaussian_blur(np.random.default_rng(seed).normal(size=depth.shape), 16.0)
+    field *= amount / np.abs(field).max()
+    return (depth * (1 + field)).astype(np.float32)
+
+
+def scaled(depth: F32, factor: float = 1.15) -> F32:
+    return (depth * factor).astype(np.float32)
+
+
+DEGRADATIONS: dict[str, Callable[[F32], F32]] = {
+    "soft edges (3 px)": soft_edges,
+    "near objects fattened (3 px)": fattened,
+    "smooth noise (5 %)": noisy,
+    "scale error (15 %)": scaled,
+}
