@@ -8,13 +8,13 @@ bright lights among them. The camera is a pinhole (`perspective`): the sharp pho
 from __future__ import annotations
 
 import math
-import os
 from typing import Any
 
 import numpy as np
 
-os.environ.setdefault("DRJIT_LIBLLVM_PATH", "/usr/lib/x86_64-linux-gnu/libLLVM.so.19.1")
-import mitsuba as mi  # noqa: E402
+from dofcore.eval.mitsuba import mitsuba, planar_depth, render_rgb
+
+mi = mitsuba()
 
 CAMERA_ORIGIN = (0.0, 1.5, 0.0)
 CAMERA_TARGET = (0.0, 1.42, -2.0)
@@ -177,34 +177,8 @@ def scene_description(width: int, height: int, samples: int, seed: int = 7) -> d
     return scene
 
 
-def planar_depth(scene: Any, width: int, height: int) -> np.ndarray:
-    """Planar depth (along the optical axis) at pixel centres: one ray per pixel, no jitter, so
-    edges carry no mixed depths. Depth Pro gives this z, not the distance along the ray."""
-    import drjit as dr
-
-    sensor = scene.sensors()[0]
-    xs, ys = np.meshgrid(np.arange(width) + 0.5, np.arange(height) + 0.5)
-    position = mi.Point2f(xs.ravel() / width, ys.ravel() / height)
-    rays, _ = sensor.sample_ray(0.0, 0.5, position, mi.Point2f(0.5, 0.5))
-    hit = scene.ray_intersect(rays)
-    origin = np.array(CAMERA_ORIGIN)
-    forward = np.array(CAMERA_TARGET) - origin
-    forward /= np.linalg.norm(forward)
-    points = np.stack([np.array(c) for c in (hit.p.x, hit.p.y, hit.p.z)], axis=-1)
-    valid = np.array(hit.is_valid())
-    depth = (points - origin) @ forward
-    # Rays that leave the scene see the sky: call it very far.
-    depth = np.where(valid, depth, 1000.0)
-    dr.eval()
-    return depth.reshape(height, width).astype(np.float32)
-
-
 def render_pinhole(width: int, height: int, samples: int) -> tuple[np.ndarray, np.ndarray]:
     """(linear HDR RGB, planar depth in metres) of the example scene."""
-    if "llvm_ad_rgb" in mi.variants():
-        mi.set_variant("llvm_ad_rgb")
-    else:
-        mi.set_variant("scalar_rgb")
     scene = mi.load_dict(scene_description(width, height, samples))
-    image = np.array(mi.render(scene), dtype=np.float32)[..., :3]
-    return image, planar_depth(scene, width, height)
+    forward = np.subtract(CAMERA_TARGET, CAMERA_ORIGIN)
+    return render_rgb(scene), planar_depth(scene, CAMERA_ORIGIN, forward)

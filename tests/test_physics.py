@@ -154,6 +154,19 @@ def test_clipped_highlight_becomes_a_bright_disc_not_a_grey_smudge():
     assert excess == pytest.approx(expected, rel=0.1)
 
 
+def test_large_clipped_surfaces_are_not_taken_for_lights():
+    # A clipped white wall (the left half) beside a small clipped lamp far from it: the wall's
+    # blurred edge is what it would be without recovery; the lamp still becomes a bright disc.
+    img = np.full((80, 160, 3), 60, np.uint8)
+    img[:, :60] = 255
+    img[39:42, 129:132] = 255
+    depth = np.full((80, 160), depth_for_diameter(20.0, 1.4), np.float32)
+    recovered = dofcore.render(img, depth, 1.4, **LENS)
+    plain = dofcore.render(img, depth, 1.4, highlight_gain=1.0, **LENS)
+    np.testing.assert_array_equal(recovered[:, :90], plain[:, :90])
+    assert recovered[40, 130, 0] > plain[40, 130, 0] + 40
+
+
 def test_in_focus_highlights_are_unchanged_by_recovery():
     img, depth = _clipped_light_photo()
     img[10:14, 10:14] = [250, 240, 230]  # bright but not clipped

@@ -203,6 +203,7 @@ def render(
         raise ValueError(f"threads must be >= 0 (0: every core), got {threads}")
     engine = engine or RustEngine(default_threads() if threads is None else int(threads))
 
-    linear = highlights.expand(to_linear(img))
-    blurred = engine.gather(linear, engine.circle_of_confusion(depth, lens), aperture)
-    return from_linear(highlights.compress(blurred), img.dtype)
+    linear = to_linear(img)
+    gain = highlights.gain_field(linear)
+    blurred = engine.gather(highlights.expand(linear, gain), engine.circle_of_confusion(depth, lens), aperture)
+    return from_linear(highlights.compress(blurred, gain), img.dtype)

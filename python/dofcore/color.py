@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from dofcore.mask import dilate, opening
+
 FloatArray = npt.NDArray[np.floating]
 
 # IEC 61966-2-1 sRGB transfer function.
@@ -63,19 +65,37 @@ def from_linear(linear: npt.NDArray[np.float32], dtype: np.dtype) -> npt.NDArray
     return linear.astype(dtype, copy=False)
 
 
+def box_mean(values: npt.NDArray[np.floating], radius: int) -> npt.NDArray[np.float64]:
+    """Mean over the (2 radius + 1)-square around each pixel (edges clamped), by integral image."""
+    padded = np.pad(np.asarray(values, dtype=np.float64), radius + 1, mode="edge")
+    integral = padded.cumsum(axis=0).cumsum(axis=1)
+    side = 2 * radius + 1
+    total = (integral[side:, side:] - integral[:-side, side:] - integral[side:, :-side]
+             + integral[:-side, :-side])
+    height, width = values.shape
+    return np.asarray(total[:height, :width] / side**2)
+
+
 @dataclass(frozen=True)
 class Highlights:
     """Highlight recovery: a clipped photo stores every light brighter than white as white.
 
     Before the blur, the brightest channel m of each pixel above `threshold` (linear) is expanded
-    to g(m) = m + (gain - 1) * min(u, 1)**2 with u = (m - t) / (1 - t), so a saturated pixel
-    (m = 1) carries `gain` times its light; after the blur the exact inverse of g maps the result
+    to g(m) = m + (G - 1) * min(u, 1)**2 with u = (m - t) / (1 - t), so a saturated pixel
+    (m = 1) carries G times its light; after the blur the exact inverse of g maps the result
     back. A pixel nothing blurred comes back unchanged; a clipped light spread into a disc keeps
-    the energy of a light `gain` times brighter than the photo could record.
+    the energy of a light G times brighter than the photo could record.
+
+    Only small light sources are expanded: bright regions that a square of `max_source_px` fits
+    inside are surfaces (a sunlit wall, the sky), clipped only a little, and expanding them
+    would spread false light around them. G is a field, `gain` away from such regions and 1
+    inside them, ramping over `ramp_px`; expansion and its inverse use the same field.
     """
 
     threshold: float = 0.8
     gain: float = 1.0
+    max_source_px: int = 16
+    ramp_px: int = 24
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold < 1.0:
@@ -83,29 +103,43 @@ class Highlights:
         if not (np.isfinite(self.gain) and self.gain >= 1.0):
             raise ValueError(f"highlight_gain must be finite and >= 1, got {self.gain}")
 
-    def expand(self, linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        return self._rescale(linear, self._expanded)
+    def gain_field(self, linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float64] | None:
+        """G per pixel, or None where nothing is expanded."""
+        if self.gain == 1.0:
+            return None
+        bright = linear.max(axis=-1) > self.threshold
+        if not bright.any():
+            return None
+        surfaces = opening(bright, self.max_source_px // 2)
+        near_surface = box_mean(dilate(surfaces, 2).astype(np.float64), self.ramp_px)
+        return np.asarray(1.0 + (self.gain - 1.0) * (1.0 - np.clip(2.0 * near_surface, 0.0, 1.0)))
 
-    def compress(self, linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        return self._rescale(linear, self._compressed)
+    def expand(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float32]:
+        return self._rescale(linear, gain, self._expanded)
 
-    def _expanded(self, peak: FloatArray) -> FloatArray:
-        t, extra = self.threshold, self.gain - 1.0
+    def compress(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float32]:
+        return self._rescale(linear, gain, self._compressed)
+
+    def _expanded(self, peak: FloatArray, gain: FloatArray) -> FloatArray:
+        t, extra = self.threshold, gain - 1.0
         u = np.minimum((peak - t) / (1.0 - t), 1.0)
         return np.asarray(peak + extra * u**2)
 
-    def _compressed(self, peak: FloatArray) -> FloatArray:
+    def _compressed(self, peak: FloatArray, gain: FloatArray) -> FloatArray:
         # Inverse of _expanded: on [t, 1] a quadratic in u, solved without cancellation.
-        t, extra = self.threshold, self.gain - 1.0
+        t, extra = self.threshold, gain - 1.0
         width = 1.0 - t
         excess = peak - t
         u = 2.0 * excess / (width + np.sqrt(width**2 + 4.0 * extra * excess))
         return np.asarray(np.where(peak >= 1.0 + extra, peak - extra, t + u * width))
 
     def _rescale(
-        self, linear: npt.NDArray[np.float32], curve: Callable[[FloatArray], FloatArray]
+        self,
+        linear: npt.NDArray[np.float32],
+        gain: npt.NDArray[np.float64] | None,
+        curve: Callable[[FloatArray, FloatArray], FloatArray],
     ) -> npt.NDArray[np.float32]:
-        if self.gain == 1.0:
+        if gain is None:
             return linear
         peak = linear.max(axis=-1)
         bright = peak > self.threshold
@@ -113,6 +147,6 @@ class Highlights:
             return linear
         out = linear.copy()
         peak_bright = peak[bright].astype(np.float64)
-        scale = curve(peak_bright) / peak_bright
+        scale = curve(peak_bright, gain[bright]) / peak_bright
         out[bright] = (linear[bright] * scale[:, None]).astype(np.float32)
         return out

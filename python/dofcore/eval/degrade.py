@@ -8,7 +8,8 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from dofcore.eval.metrics import dilate, depth_edges, gaussian_blur
+from dofcore.eval.metrics import depth_edges, gaussian_blur
+from dofcore.mask import dilate
 
 F32 = npt.NDArray[np.float32]
 

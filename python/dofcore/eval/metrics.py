@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from dofcore.color import linear_to_srgb
+from dofcore.mask import dilate
 
 F64 = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
@@ -47,16 +47,6 @@ def ssim(a: F64, b: F64) -> float:
     cov = gaussian_blur(a * b, 1.5) - mu_a * mu_b
     index = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
     return float(index.mean())
-
-
-def dilate(mask: Mask, radius: int) -> Mask:
-    """Binary dilation by a square of side 2 radius + 1."""
-    if radius <= 0:
-        return mask
-    padded = np.pad(mask, radius, mode="constant")
-    window = 2 * radius + 1
-    rows = sliding_window_view(padded, window, axis=0).any(axis=-1)
-    return np.asarray(sliding_window_view(rows, window, axis=1).any(axis=-1))
 
 
 def depth_edges(depth: npt.NDArray[np.floating], ratio: float = 1.1) -> Mask:

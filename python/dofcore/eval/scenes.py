@@ -43,7 +43,9 @@ def sensor(size: int, spp: int, thin_lens: bool) -> dict[str, Any]:
         ),
         "film": {"type": "hdrfilm", "width": size, "height": size, "pixel_format": "rgb",
                  "rfilter": {"type": "box"}},
-        "sampler": {"type": "independent", "sample_count": spp},
+        # Stratified: the aperture's coverage of small bright discs converges far faster than
+        # with independent samples (40 dB where independent gave 35 at 1024 spp).
+        "sampler": {"type": "multijitter", "sample_count": spp},
     }
     if thin_lens:
         camera["aperture_radius"] = FOCAL_LENGTH_MM * 1e-3 / (2 * F_NUMBER)
@@ -106,12 +108,13 @@ def lights(seed: int = 11) -> dict[str, Any]:
         # 10-40 times the white of the photo: clipped hard, yet the truth's disc edges converge.
         radiance = (rng.uniform(10, 40) * np.array([1.0, rng.uniform(0.6, 0.95), rng.uniform(0.3, 0.8)])).tolist()
         centre = [float(rng.uniform(-3.2, 3.2)), float(rng.uniform(-1.5, 4.5)), float(-rng.uniform(12, 22))]
-        # One-sided disks facing the camera (lamps, lit windows): they do not light the wall
-        # behind them, whose noise would otherwise need ten times the samples to converge.
+        # One-sided disks facing the camera (lamps, lit windows). They light nothing the camera
+        # sees, so light sampling should not pick them: with equal weights 36 of 38 light
+        # samples were wasted and the truth needed ten times the samples to converge.
         scene[f"light_{index}"] = {
             "type": "disk",
             "to_world": mi.ScalarTransform4f().translate(centre).scale(float(rng.uniform(0.03, 0.07))),
-            "emitter": {"type": "area", "radiance": {"type": "rgb", "value": radiance}}}
+            "emitter": {"type": "area", "radiance": {"type": "rgb", "value": radiance}, "sampling_weight": 1e-3}}
     return scene
 
 

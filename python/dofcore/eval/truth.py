@@ -15,7 +15,7 @@ from dofcore.eval.mitsuba import mitsuba, planar_depth, render_rgb
 
 CACHE_ENV = "DOFCORE_EVAL_CACHE"
 SIZE = 750
-TRUTH_SPP = 1024
+TRUTH_SPP = 2048
 PHOTO_SPP = 512
 
 F32 = npt.NDArray[np.float32]

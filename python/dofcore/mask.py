@@ -1,0 +1,36 @@
+"""Binary morphology with square structuring elements (numpy only)."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+Mask = npt.NDArray[np.bool_]
+
+
+def _square(mask: Mask, radius: int, grow: bool) -> Mask:
+    """Any (grow) or all (shrink) of each (2 radius + 1)-square, separably. Outside the frame
+    counts as unset when growing and as set when shrinking, so nothing is lost at the border."""
+    if radius <= 0:
+        return mask
+    window = 2 * radius + 1
+    reduce = np.any if grow else np.all
+    padded = np.pad(mask, radius, mode="constant", constant_values=not grow)
+    rows = reduce(sliding_window_view(padded, window, axis=0), axis=-1)
+    return np.asarray(reduce(sliding_window_view(rows, window, axis=1), axis=-1), dtype=bool)
+
+
+def dilate(mask: Mask, radius: int) -> Mask:
+    """Pixels within `radius` (Chebyshev) of a set pixel."""
+    return _square(mask, radius, grow=True)
+
+
+def erode(mask: Mask, radius: int) -> Mask:
+    """Pixels whose whole (2 radius + 1)-square neighbourhood is set."""
+    return _square(mask, radius, grow=False)
+
+
+def opening(mask: Mask, radius: int) -> Mask:
+    """The parts of `mask` a (2 radius + 1)-square fits inside: its large regions."""
+    return dilate(erode(mask, radius), radius)
