@@ -21,7 +21,9 @@ from dofcore.lens import Focus, ThinLens, thin_lens
 
 THREADS_ENV = "DOFCORE_NUM_THREADS"
 # Integer photos clip every light at white; linear float input is taken to be unclipped.
-DEFAULT_HIGHLIGHT_GAIN_CLIPPED = 8.0
+# Only nearly saturated pixels hide unknown light: below ~250/255 a pixel's value is true.
+DEFAULT_HIGHLIGHT_THRESHOLD = 0.95
+DEFAULT_HIGHLIGHT_GAIN_CLIPPED = 16.0
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ def render(
     blades: int = 0,
     blade_rotation: float = 0.0,
     blade_curvature: float = 0.0,
-    highlight_threshold: float = 0.8,
+    highlight_threshold: float = DEFAULT_HIGHLIGHT_THRESHOLD,
     highlight_gain: float | None = None,
     threads: int | None = None,
     engine: Engine | None = None,
@@ -186,8 +188,8 @@ def render(
     focal_length: full-frame-equivalent mm; focal_px: the photo's focal length in pixels
         (dofcore.lens.focal_lengths says how each defaults from the other).
     blades, blade_rotation (degrees), blade_curvature: the aperture; 0 blades is a circle.
-    highlight_threshold (linear) and highlight_gain: highlight recovery; the gain defaults to 8
-        for integer (clipped) photos and to 1 (off) for linear float input.
+    highlight_threshold (linear, default 0.95) and highlight_gain: highlight recovery; the gain
+        defaults to 16 for integer (clipped) photos and to 1 (off) for linear float input.
     threads: worker threads; None reads DOFCORE_NUM_THREADS, else every core.
     engine: what computes the CoC and the gather; the Rust engine unless given.
     Returns an array of the input's shape and dtype.

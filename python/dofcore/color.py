@@ -92,7 +92,7 @@ class Highlights:
     inside them, ramping over `ramp_px`; expansion and its inverse use the same field.
     """
 
-    threshold: float = 0.8
+    threshold: float = 0.95
     gain: float = 1.0
     max_source_px: int = 16
     ramp_px: int = 24

@@ -14,6 +14,7 @@ from dofcore.eval import baselines, scenes
 from dofcore.eval.degrade import DEGRADATIONS
 from dofcore.eval.metrics import display, edge_band, highlight_region, psnr, ssim
 from dofcore.eval.truth import SceneRender
+from dofcore.mask import erode
 
 F64 = npt.NDArray[np.float64]
 
@@ -42,9 +43,12 @@ def photo_of(render: SceneRender) -> npt.NDArray[np.uint8]:
 
 
 def focus_pixel(depth: npt.NDArray[np.float32]) -> tuple[int, int]:
-    """The pixel nearest the frame's centre that lies at the focus distance (within 1 %): where a
-    user with a network's depth map would click to focus."""
-    ys, xs = np.nonzero(np.abs(depth / scenes.FOCUS_M - 1) < 0.01)
+    """The pixel nearest the frame's centre well inside a surface at the focus distance (within
+    1 %, and as far from its edges as the scene allows, up to 12 px): where a user with a
+    network's depth map would click to focus, on the subject rather than on its outline."""
+    at_focus = np.abs(depth / scenes.FOCUS_M - 1) < 0.01
+    margin = next(m for m in (12, 8, 4, 2, 0) if erode(at_focus, m).any())
+    ys, xs = np.nonzero(erode(at_focus, margin))
     height, width = depth.shape
     nearest = np.argmin((ys - height / 2) ** 2 + (xs - width / 2) ** 2)
     return int(xs[nearest]), int(ys[nearest])
