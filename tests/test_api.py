@@ -155,3 +155,15 @@ def test_render_releases_the_gil():
     assert elapsed > 0.05, "the render was too quick to tell"
     # While Rust works, the Python thread keeps running; a held GIL would leave it a few ticks.
     assert ticks > 1000
+
+
+def test_the_renderer_loads_without_torch():
+    # torch and transformers are the depth extra: importing and rendering must not load them.
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np, dofcore; "
+            "dofcore.render(np.zeros((4, 4, 3), np.uint8), np.ones((4, 4)), 2.0); "
+            "print('torch' in sys.modules or 'transformers' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
