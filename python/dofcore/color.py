@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dofcore.mask import dilate, opening
+from dofcore.mask import box_mean, dilate, opening
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -63,17 +63,6 @@ def from_linear(linear: npt.NDArray[np.float32], dtype: np.dtype) -> npt.NDArray
         top = np.iinfo(dtype).max
         return np.rint(linear_to_srgb(linear) * top).astype(dtype)
     return linear.astype(dtype, copy=False)
-
-
-def box_mean(values: npt.NDArray[np.floating], radius: int) -> npt.NDArray[np.float64]:
-    """Mean over the (2 radius + 1)-square around each pixel (edges clamped), by integral image."""
-    padded = np.pad(np.asarray(values, dtype=np.float64), radius + 1, mode="edge")
-    integral = padded.cumsum(axis=0).cumsum(axis=1)
-    side = 2 * radius + 1
-    total = (integral[side:, side:] - integral[:-side, side:] - integral[side:, :-side]
-             + integral[:-side, :-side])
-    height, width = values.shape
-    return np.asarray(total[:height, :width] / side**2)
 
 
 @dataclass(frozen=True)

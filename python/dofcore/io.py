@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageFile, PngImagePlugin, UnidentifiedImageError
 
-from dofcore.color import linear_to_srgb
+from dofcore.color import from_linear
 
 # EXIF tags (the Exif IFD holds the camera's).
 EXIF_IFD = 0x8769
@@ -109,7 +109,7 @@ def write_photo(path: str | os.PathLike[str], photo: npt.NDArray[np.generic]) ->
     elif photo.dtype == np.uint8:
         image = Image.fromarray(photo)
     else:
-        image = Image.fromarray(np.rint(linear_to_srgb(np.asarray(photo, np.float64)) * 255).astype(np.uint8))
+        image = Image.fromarray(from_linear(np.asarray(photo, np.float32), np.dtype(np.uint8)))
     options: dict[str, Any] = {"quality": 95} if suffix in (".jpg", ".jpeg") else {}
     try:
         image.save(path, **options)

@@ -1,4 +1,4 @@
-"""Binary morphology with square structuring elements (numpy only)."""
+"""Square-window image filters (numpy only): binary morphology and the box mean."""
 
 from __future__ import annotations
 
@@ -34,3 +34,14 @@ def erode(mask: Mask, radius: int) -> Mask:
 def opening(mask: Mask, radius: int) -> Mask:
     """The parts of `mask` a (2 radius + 1)-square fits inside: its large regions."""
     return dilate(erode(mask, radius), radius)
+
+
+def box_mean(values: npt.NDArray[np.floating], radius: int) -> npt.NDArray[np.float64]:
+    """Mean over the (2 radius + 1)-square around each pixel (edges clamped), by integral image."""
+    padded = np.pad(np.asarray(values, dtype=np.float64), radius + 1, mode="edge")
+    integral = padded.cumsum(axis=0).cumsum(axis=1)
+    side = 2 * radius + 1
+    total = (integral[side:, side:] - integral[:-side, side:] - integral[side:, :-side]
+             + integral[:-side, :-side])
+    height, width = values.shape
+    return np.asarray(total[:height, :width] / side**2)

@@ -1,4 +1,5 @@
-"""python -m dofcore.eval [--scenes lights thin ...] [--no-degraded] [--figures docs/images]"""
+"""python -m dofcore.eval [--scenes lights thin ...] [--no-degraded] [--figures docs/images]
+[--highlight-threshold T] [--highlight-gain G]"""
 
 from __future__ import annotations
 
@@ -58,10 +59,14 @@ def main() -> None:
     parser.add_argument("--scenes", nargs="*", default=list(scenes.SCENES))
     parser.add_argument("--no-degraded", action="store_true", help="skip the degraded-depth renders")
     parser.add_argument("--figures", type=Path, help="write side-by-side crops here")
+    parser.add_argument("--highlight-threshold", type=float, help="dofcore's highlight threshold (default its own)")
+    parser.add_argument("--highlight-gain", type=float, help="dofcore's highlight gain (default its own)")
     args = parser.parse_args()
     results = []
     for name in args.scenes:
-        result = evaluate(truth.scene_render(name), with_degraded=not args.no_degraded)
+        options = {key: value for key, value in [("highlight_threshold", args.highlight_threshold),
+                                                 ("highlight_gain", args.highlight_gain)] if value is not None}
+        result = evaluate(truth.scene_render(name), with_degraded=not args.no_degraded, **options)
         print(f"{name}: seeds agree at {result.seeds_agree_db:.1f} dB", file=sys.stderr, flush=True)
         results.append(result)
         if args.figures:

@@ -9,7 +9,7 @@ import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
 from dofcore.eval.metrics import depth_edges, gaussian_blur
-from dofcore.mask import dilate
+from dofcore.mask import box_mean, dilate
 
 F32 = npt.NDArray[np.float32]
 
@@ -17,11 +17,8 @@ F32 = npt.NDArray[np.float32]
 def soft_edges(depth: F32, radius: int = 3) -> F32:
     """Inverse depth blended across discontinuities over a few pixels."""
     inverse = 1.0 / depth.astype(np.float64)
-    padded = np.pad(inverse, radius, mode="edge")
-    window = 2 * radius + 1
-    box = sliding_window_view(sliding_window_view(padded, window, axis=0).mean(-1), window, axis=1).mean(-1)
     near_edges = dilate(depth_edges(depth), radius)
-    return (1.0 / np.where(near_edges, box, inverse)).astype(np.float32)
+    return (1.0 / np.where(near_edges, box_mean(inverse, radius), inverse)).astype(np.float32)
 
 
 def fattened(depth: F32, pixels: int = 3) -> F32:

@@ -54,7 +54,8 @@ def focus_pixel(depth: npt.NDArray[np.float32]) -> tuple[int, int]:
     return int(xs[nearest]), int(ys[nearest])
 
 
-def evaluate(render: SceneRender, with_degraded: bool = True) -> SceneResult:
+def evaluate(render: SceneRender, with_degraded: bool = True, **render_options: object) -> SceneResult:
+    """render_options go to every dofcore render (highlight_threshold, highlight_gain, ...)."""
     lens: dict[str, object] = dict(focus=scenes.FOCUS_M, focal_length=scenes.FOCAL_LENGTH_MM, focal_px=render.focal_px)
     photo = photo_of(render)
     coc = dofcore.coc(render.depth, scenes.F_NUMBER, focus=scenes.FOCUS_M, focal_length=scenes.FOCAL_LENGTH_MM,
@@ -68,7 +69,7 @@ def evaluate(render: SceneRender, with_degraded: bool = True) -> SceneResult:
                       psnr(image, truth, lights) if lights.any() else None)
 
     def dofcore_render(depth: npt.NDArray[np.float32], **options: object) -> F64:
-        out = dofcore.render(photo, depth, scenes.F_NUMBER, **{**lens, **options})  # type: ignore[arg-type]
+        out = dofcore.render(photo, depth, scenes.F_NUMBER, **{**lens, **render_options, **options})  # type: ignore[arg-type]
         return np.asarray(out, dtype=np.float64) / 255.0
 
     linear_photo = to_linear(photo)
