@@ -25,6 +25,17 @@ def depth_for_diameter(diameter_px: float, f_number: float, behind: bool = True)
     return 1.0 / (1.0 / FOCUS_M - delta) if behind else 1.0 / (1.0 / FOCUS_M + delta)
 
 
+def stopped_down(depth: npt.NDArray[np.float32], f_number: float, budget_px: float | None = None,
+                 **lens: object) -> float:
+    """f_number, or the smallest larger one whose widest blur disc fits `budget_px` (default: the
+    frame's longer side; render refuses discs wider than the image). c is proportional to 1/N."""
+    import dofcore
+
+    budget = max(depth.shape) if budget_px is None else min(budget_px, max(depth.shape))
+    widest = float(np.abs(dofcore.coc(depth, f_number, **lens)).max())  # type: ignore[arg-type]
+    return max(f_number, f_number * widest / budget * (1 + 1e-6))
+
+
 def equivalent_diameter(lit_pixels: int) -> float:
     return math.sqrt(4.0 * lit_pixels / math.pi)
 

@@ -78,14 +78,22 @@ def test_focal_length_defaults():
 @pytest.mark.parametrize(
     "change, error, message",
     [
-        (dict(img=np.zeros((30, 40), np.uint8)), ValueError, "H x W x 3"),
-        (dict(img=np.zeros((30, 40, 4), np.uint8)), ValueError, "H x W x 3"),
+        (dict(img=np.zeros((30, 40, 2), np.uint8)), ValueError, "H x W x 3"),
+        (dict(img=np.zeros((30, 40, 3, 1), np.uint8)), ValueError, "H x W x 3"),
+        (dict(img=np.zeros((30, 40, 4), np.uint8)), ValueError, "RGBA"),
+        (dict(img=np.zeros((1, 1, 3), np.uint8), depth=np.ones((1, 1), np.float32)), ValueError, "at least 2"),
+        (dict(img=np.zeros((0, 40, 3), np.uint8)), ValueError, "at least 2"),
         (dict(img=np.zeros((30, 40, 3), np.int32)), TypeError, "dtype"),
+        (dict(img=np.zeros((30, 40, 3), bool)), TypeError, "dtype"),
+        (dict(img=np.full((30, 40, 3), np.inf, np.float32)), ValueError, "infinity"),
         (dict(img=[[0, 0, 0]]), TypeError, "numpy array"),
         (dict(depth=np.ones((30, 41), np.float32)), ValueError, "must match"),
         (dict(depth=np.ones((30, 40, 1), np.float32)), ValueError, "H x W"),
         (dict(depth=np.full((30, 40), np.nan, np.float32)), ValueError, "NaN"),
         (dict(depth=np.zeros((30, 40), np.float32)), ValueError, "> 0 m"),
+        (dict(depth=-np.ones((30, 40), np.float32)), ValueError, "> 0 m"),
+        (dict(depth=np.full((30, 40), np.inf)), ValueError, "infinity"),
+        (dict(depth=np.ones((30, 40), complex)), TypeError, "real numbers"),
         (dict(f=0.0), ValueError, "f-number"),
         (dict(f=-1.8), ValueError, "f-number"),
         (dict(focus=0.05), ValueError, "focal length"),
@@ -96,6 +104,9 @@ def test_focal_length_defaults():
         (dict(highlight_gain=0.5), ValueError, "highlight_gain"),
         (dict(highlight_threshold=1.0), ValueError, "highlight_threshold"),
         (dict(threads=-1), ValueError, "threads"),
+        (dict(threads=2.5), TypeError, "threads"),
+        (dict(threads=10**6), ValueError, "threads"),
+        (dict(focal_px=-1.0), ValueError, "focal_px"),
         (dict(focal_length=0.0), ValueError, "focal_length"),
     ],
 )
@@ -117,9 +128,14 @@ def test_nan_in_a_float_image_is_refused(photo):
 
 def test_absurd_blur_is_refused_not_attempted(photo):
     img, depth = photo
-    depth[0, 0] = 1e-4
+    depth[0, 0] = 0.1  # 0.1 m at f/1 with a 100 px focal length: an 81 px disc
+    with pytest.raises(ValueError, match=r"disc of \d+ px does not fit the 40 x 30 image"):
+        dofcore.render(img, depth, 1.0, focus=2.0, focal_length=85, focal_px=100.0)
+    # The engine refuses a disc beyond any image on its own.
+    coc = np.zeros(depth.shape, np.float32)
+    coc[0, 0] = 5000.0
     with pytest.raises(ValueError, match="exceeds the limit"):
-        dofcore.render(img, depth, 1.0, focus=2.0, focal_length=85, focal_px=3000.0)
+        dofcore._dofcore.render_linear_rgb(np.zeros((30, 40, 3), np.float32), coc)
 
 
 def test_thread_count_from_argument_and_environment(photo, monkeypatch):

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 import dofcore
 from dofcore.api import Aperture, RustEngine
+from conftest import stopped_down
 from dofcore.reference import ENGINE as REFERENCE
 
 # Keeps the reference (a loop over every kernel offset) quick on hypothesis' many examples.
@@ -28,7 +29,7 @@ apertures = st.one_of(
 def scenes(draw):
     """A small photo with a layered, noisy depth map: planes, steps and smooth ramps."""
     seed = draw(st.integers(0, 2**32 - 1))
-    height, width = draw(st.integers(1, 20)), draw(st.integers(1, 20))
+    height, width = draw(st.integers(2, 20)), draw(st.integers(2, 20))
     rng = np.random.default_rng(seed)
     linear = rng.uniform(0.0, 1.0, (height, width, 3)).astype(np.float32)
     linear[rng.uniform(size=(height, width)) < 0.05] *= 30.0  # a few bright lights
@@ -46,9 +47,7 @@ def lenses(draw, depth):
     options = dict(focus=focus, focal_length=draw(st.floats(14.0, 200.0)),
                    focal_px=draw(st.one_of(st.none(), st.floats(10.0, 3000.0))))
     f_number = draw(st.floats(0.95, 22.0))
-    # c is proportional to 1/N: stop down until the largest blur fits the test budget.
-    largest = np.abs(dofcore.coc(depth, f_number, **options)).max()
-    return max(f_number, f_number * largest / MAX_TEST_BLUR_PX), options
+    return stopped_down(depth, f_number, MAX_TEST_BLUR_PX, **options), options
 
 
 @settings(max_examples=150, deadline=None)

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import dofcore
-from conftest import FOCUS_M, LENS, depth_for_diameter, equivalent_diameter, textured, thin_lens_diameter_px
+from conftest import (FOCUS_M, LENS, depth_for_diameter, equivalent_diameter, stopped_down, textured,
+                      thin_lens_diameter_px)
 from dofcore.color import srgb_to_linear
 
 
@@ -30,6 +31,7 @@ def test_flat_colour_renders_to_the_same_colour_for_any_depth(seed, f_number, bl
     depth = np.exp(rng.uniform(np.log(0.8), np.log(50.0), (height, width))).astype(np.float32)
     img = np.empty((height, width, 3), np.uint8)
     img[:] = colour
+    f_number = stopped_down(depth, f_number, **LENS)
     out = dofcore.render(img, depth, f_number, blades=blades, **LENS)
     np.testing.assert_array_equal(out, img)  # borders included
 

@@ -14,6 +14,7 @@ __all__ = [
 SAME_SURFACE_TOLERANCE_PX: float
 MAX_BLUR_DIAMETER_PX: int
 MAX_BLADES: int
+MAX_THREADS: int
 
 def circle_of_confusion(
     depth: npt.NDArray[np.float32], aperture_m: float, focal_px: float, focus_m: float

@@ -18,12 +18,15 @@ import numpy.typing as npt
 from dofcore import _dofcore
 from dofcore.color import FLOAT_DTYPES, INTEGER_DTYPES, Highlights, from_linear, to_linear
 from dofcore.lens import Focus, ThinLens, thin_lens
+from dofcore.memory import check_fits
 
 THREADS_ENV = "DOFCORE_NUM_THREADS"
 # Integer photos clip every light at white; linear float input is taken to be unclipped.
 # Only nearly saturated pixels hide unknown light: below ~250/255 a pixel's value is true.
 DEFAULT_HIGHLIGHT_THRESHOLD = 0.95
 DEFAULT_HIGHLIGHT_GAIN_CLIPPED = 16.0
+MIN_SIDE_PX = 2
+MAX_THREADS = _dofcore.MAX_THREADS  # more is a mistake, not a machine: refused, not spawned
 
 
 @dataclass(frozen=True)
@@ -96,8 +99,8 @@ def default_threads() -> int:
         threads = int(value)
     except ValueError:
         raise ValueError(f"{THREADS_ENV} must be a whole number, got {value!r}") from None
-    if threads < 0:
-        raise ValueError(f"{THREADS_ENV} must be >= 0, got {threads}")
+    if not 0 <= threads <= MAX_THREADS:
+        raise ValueError(f"{THREADS_ENV} must be in 0..{MAX_THREADS}, got {threads}")
     return threads
 
 
@@ -107,16 +110,31 @@ def _first_bad(mask: npt.NDArray[np.bool_]) -> str:
 
 
 def check_image(img: object) -> npt.NDArray[np.generic]:
+    """Shape and dtype only (no copy, no pass over the values): H x W x 3, or greyscale H x W or
+    H x W x 1."""
     if not isinstance(img, np.ndarray):
         raise TypeError(f"img must be a numpy array, got {type(img).__name__}")
-    if img.ndim != 3 or img.shape[2] != 3:
-        raise ValueError(f"img must be H x W x 3 (RGB), got shape {img.shape}")
-    if img.shape[0] < 1 or img.shape[1] < 1:
-        raise ValueError(f"img is empty: shape {img.shape}")
+    if img.ndim == 3 and img.shape[2] == 4:
+        raise ValueError(
+            f"img has 4 channels (RGBA?), shape {img.shape}: dofcore blurs colour, not alpha; "
+            "composite the image over a background or drop alpha (img[..., :3]) first"
+        )
+    if not (img.ndim == 2 or (img.ndim == 3 and img.shape[2] in (1, 3))):
+        raise ValueError(f"img must be H x W x 3 (RGB) or H x W (greyscale), got shape {img.shape}")
+    if min(img.shape[:2]) < MIN_SIDE_PX:
+        raise ValueError(f"img must be at least {MIN_SIDE_PX} x {MIN_SIDE_PX} pixels, got shape {img.shape}")
     if img.dtype not in INTEGER_DTYPES + FLOAT_DTYPES:
         raise TypeError(
             f"img dtype must be uint8 or uint16 (sRGB) or float32/float64 (linear), got {img.dtype}"
         )
+    return img
+
+
+def check_image_values(img: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+    """Finite, non-negative linear light; returned as RGB, C-contiguous."""
+    img = np.ascontiguousarray(img)
+    if img.ndim == 2 or img.shape[2] == 1:
+        img = np.repeat(img.reshape(img.shape[0], img.shape[1], 1), 3, axis=2)
     if img.dtype in FLOAT_DTYPES:
         bad = np.asarray(~np.isfinite(img).all(axis=2))
         if bad.any():
@@ -124,7 +142,29 @@ def check_image(img: object) -> npt.NDArray[np.generic]:
         negative = np.asarray((img < 0).any(axis=2))
         if negative.any():
             raise ValueError(f"img holds negative linear light at {_first_bad(negative)}")
-    return np.ascontiguousarray(img)
+    return img
+
+
+def check_blur(coc: npt.NDArray[np.float32], depth: npt.NDArray[np.float32], lens: ThinLens) -> None:
+    """A blur disc wider than the image is a wrong lens or a wrong depth, not a picture."""
+    widest = float(np.abs(coc).max())
+    height, width = coc.shape
+    if widest > max(height, width):
+        raise ValueError(
+            f"a blur disc of {widest:.0f} px does not fit the {width} x {height} image (depth "
+            f"{depth.min():.3g} to {depth.max():.3g} m, focus {lens.focus_m:.3g} m, aperture "
+            f"{lens.aperture_m * 1e3:.3g} mm): use a larger f-number, or check the depth's units"
+        )
+
+
+def check_threads(threads: object) -> int | None:
+    if threads is None:
+        return None
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"threads must be an integer, got {threads!r}")
+    if not 0 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be in 0..{MAX_THREADS} (0: every core), got {threads}")
+    return int(threads)
 
 
 def check_depth(depth: object, shape: tuple[int, ...] | None = None) -> npt.NDArray[np.float32]:
@@ -181,7 +221,9 @@ def render(
 ) -> npt.NDArray[np.generic]:
     """The photo `img` as a thin lens at f-number `f` would have taken it.
 
-    img: H x W x 3, uint8 or uint16 (sRGB) or float32/float64 (linear light).
+    img: H x W x 3, uint8 or uint16 (sRGB) or float32/float64 (linear light); greyscale H x W
+        or H x W x 1 is rendered as grey and returned in its own shape; RGBA is refused (blur
+        colour only: composite or drop alpha first). Any strides; the input is never modified.
     depth: H x W, metres (planar z, as Depth Pro gives it).
     focus: metres, a pixel (x, y), or None for automatic: the 25th percentile of depth in the
         frame's central third (dofcore.lens.auto_focus_distance).
@@ -194,18 +236,27 @@ def render(
     engine: what computes the CoC and the gather; the Rust engine unless given.
     Returns an array of the input's shape and dtype.
     """
-    img = check_image(img)
+    original_shape = check_image(img).shape
+    check_fits(*original_shape[:2], copies=0 if img.flags.c_contiguous and img.ndim == 3 else img.nbytes)
+    img = check_image_values(img)
     depth = check_depth(depth, img.shape[:2])
     lens = thin_lens(depth, f, focus, focal_length, focal_px)
     aperture = Aperture(blades, float(blade_rotation), float(blade_curvature))
     if highlight_gain is None:
         highlight_gain = DEFAULT_HIGHLIGHT_GAIN_CLIPPED if img.dtype in INTEGER_DTYPES else 1.0
     highlights = Highlights(float(highlight_threshold), float(highlight_gain))
-    if threads is not None and (isinstance(threads, bool) or threads < 0):
-        raise ValueError(f"threads must be >= 0 (0: every core), got {threads}")
-    engine = engine or RustEngine(default_threads() if threads is None else int(threads))
+    threads = check_threads(threads)
+    engine = engine or RustEngine(default_threads() if threads is None else threads)
+    coc_map = engine.circle_of_confusion(depth, lens)
+    check_blur(coc_map, depth, lens)
 
     linear = to_linear(img)
     gain = highlights.gain_field(linear)
-    blurred = engine.gather(highlights.expand(linear, gain), engine.circle_of_confusion(depth, lens), aperture)
-    return from_linear(highlights.compress(blurred, gain), img.dtype)
+    # Peak memory (docs/reliability.md): expand our own linear copy in place, drop it once the
+    # engine has its output, compress that output in place.
+    linear = highlights.expand(linear, gain, in_place=linear is not img)
+    blurred = engine.gather(linear, coc_map, aperture)
+    del linear
+    out = from_linear(highlights.compress(blurred, gain, in_place=True), img.dtype)
+    # Greyscale in, greyscale out: the three channels are equal.
+    return out if len(original_shape) == 3 and original_shape[2] == 3 else out[..., 0].reshape(original_shape)

@@ -50,10 +50,31 @@ _DECODE_TABLES: dict[np.dtype[np.generic], npt.NDArray[np.float32]] = {
 }
 
 
+# Per-pixel conversions run over blocks of this many values, so their float64 and index
+# temporaries stay small beside the image (docs/reliability.md: peak memory).
+_BLOCK_VALUES = 1 << 20
+
+
+def _blockwise(
+    convert: Callable[[npt.NDArray[np.generic]], npt.NDArray[np.generic]],
+    values: npt.NDArray[np.generic],
+    dtype: np.dtype,
+) -> npt.NDArray[np.generic]:
+    out = np.empty(values.shape, dtype)
+    flat_in, flat_out = values.reshape(-1), out.reshape(-1)
+    for start in range(0, flat_in.size, _BLOCK_VALUES):
+        block = slice(start, start + _BLOCK_VALUES)
+        flat_out[block] = convert(flat_in[block])
+    return out
+
+
 def to_linear(img: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
-    """Integer images are sRGB-encoded; float images are already linear light."""
+    """Integer images are sRGB-encoded; float images are already linear light (float32 C-order
+    input is returned as is, not copied)."""
+    img = np.ascontiguousarray(img)
     if img.dtype in INTEGER_DTYPES:
-        return np.asarray(_DECODE_TABLES[img.dtype][img], dtype=np.float32)
+        table = _DECODE_TABLES[img.dtype]
+        return _blockwise(table.take, img, np.dtype(np.float32))  # type: ignore[return-value]
     return np.asarray(img, dtype=np.float32)
 
 
@@ -61,7 +82,7 @@ def from_linear(linear: npt.NDArray[np.float32], dtype: np.dtype) -> npt.NDArray
     """Back to the input's encoding: sRGB and rounded for integers, linear for floats."""
     if dtype in INTEGER_DTYPES:
         top = np.iinfo(dtype).max
-        return np.rint(linear_to_srgb(linear) * top).astype(dtype)
+        return _blockwise(lambda block: np.rint(linear_to_srgb(block) * top), np.ascontiguousarray(linear), dtype)
     return linear.astype(dtype, copy=False)
 
 
@@ -92,7 +113,7 @@ class Highlights:
         if not (np.isfinite(self.gain) and self.gain >= 1.0):
             raise ValueError(f"highlight_gain must be finite and >= 1, got {self.gain}")
 
-    def gain_field(self, linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float64] | None:
+    def gain_field(self, linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
         """G per pixel, or None where nothing is expanded."""
         if self.gain == 1.0:
             return None
@@ -101,13 +122,16 @@ class Highlights:
             return None
         surfaces = opening(bright, self.max_source_px // 2)
         near_surface = box_mean(dilate(surfaces, 2).astype(np.float64), self.ramp_px)
-        return np.asarray(1.0 + (self.gain - 1.0) * (1.0 - np.clip(2.0 * near_surface, 0.0, 1.0)))
+        np.clip(2.0 * near_surface, 0.0, 1.0, out=near_surface)
+        return (1.0 + (self.gain - 1.0) * (1.0 - near_surface)).astype(np.float32)
 
-    def expand(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float32]:
-        return self._rescale(linear, gain, self._expanded)
+    def expand(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float32] | None,
+               in_place: bool = False) -> npt.NDArray[np.float32]:
+        return self._rescale(linear, gain, self._expanded, in_place)
 
-    def compress(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float64] | None) -> npt.NDArray[np.float32]:
-        return self._rescale(linear, gain, self._compressed)
+    def compress(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float32] | None,
+                 in_place: bool = False) -> npt.NDArray[np.float32]:
+        return self._rescale(linear, gain, self._compressed, in_place)
 
     def _expanded(self, peak: FloatArray, gain: FloatArray) -> FloatArray:
         t, extra = self.threshold, gain - 1.0
@@ -125,17 +149,19 @@ class Highlights:
     def _rescale(
         self,
         linear: npt.NDArray[np.float32],
-        gain: npt.NDArray[np.float64] | None,
+        gain: npt.NDArray[np.float32] | None,
         curve: Callable[[FloatArray, FloatArray], FloatArray],
+        in_place: bool,
     ) -> npt.NDArray[np.float32]:
+        """in_place: overwrite `linear` (the caller's own copy) rather than a new array."""
         if gain is None:
             return linear
         peak = linear.max(axis=-1)
         bright = peak > self.threshold
         if not bright.any():
             return linear
-        out = linear.copy()
+        out = linear if in_place else linear.copy()
         peak_bright = peak[bright].astype(np.float64)
-        scale = curve(peak_bright, gain[bright]) / peak_bright
+        scale = curve(peak_bright, gain[bright].astype(np.float64)) / peak_bright
         out[bright] = (linear[bright] * scale[:, None]).astype(np.float32)
         return out

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
-from dofcore.api import check_image
+from dofcore.api import check_image, check_image_values
 from dofcore.color import INTEGER_DTYPES, linear_to_srgb
 
 DEFAULT_WEIGHTS = "apple/DepthPro-hf"
@@ -187,7 +187,7 @@ def estimate_depth(
     ./checkpoints/depth_pro.pt). device: "cuda", "mps" or "cpu"; default the first available.
     focal_px: the photo's focal length in pixels when known (EXIF); else Depth Pro estimates it.
     """
-    img = check_image(img)
+    img = check_image_values(check_image(img))
     if focal_px is not None and not (math.isfinite(focal_px) and focal_px > 0):
         raise ValueError(f"focal_px must be finite and > 0, got {focal_px}")
     if weights is None:

@@ -37,11 +37,15 @@ def opening(mask: Mask, radius: int) -> Mask:
 
 
 def box_mean(values: npt.NDArray[np.floating], radius: int) -> npt.NDArray[np.float64]:
-    """Mean over the (2 radius + 1)-square around each pixel (edges clamped), by integral image."""
-    padded = np.pad(np.asarray(values, dtype=np.float64), radius + 1, mode="edge")
-    integral = padded.cumsum(axis=0).cumsum(axis=1)
+    """Mean over the (2 radius + 1)-square around each pixel (edges clamped), by integral image
+    (summed in place: two image-sized float64 arrays at the peak)."""
+    integral = np.pad(np.asarray(values, dtype=np.float64), radius + 1, mode="edge")
+    integral.cumsum(axis=0, out=integral)
+    integral.cumsum(axis=1, out=integral)
     side = 2 * radius + 1
-    total = (integral[side:, side:] - integral[:-side, side:] - integral[side:, :-side]
-             + integral[:-side, :-side])
     height, width = values.shape
-    return np.asarray(total[:height, :width] / side**2)
+    total = integral[side:side + height, side:side + width] - integral[:height, side:side + width]
+    total -= integral[side:side + height, :width]
+    total += integral[:height, :width]
+    total /= side**2
+    return total

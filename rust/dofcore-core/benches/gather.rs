@@ -22,7 +22,11 @@ fn scene() -> (Vec<f32>, Vec<f32>) {
             depth.push(if subject { 2.0 } else { ground } as f32);
             let hash = (x.wrapping_mul(73_856_093) ^ y.wrapping_mul(19_349_663)) % 1000;
             let light = if hash == 0 { 8.0 } else { 0.0 };
-            rgb.extend_from_slice(&[light + (hash % 7) as f32 / 7.0, 0.4, (hash % 5) as f32 / 5.0]);
+            rgb.extend_from_slice(&[
+                light + (hash % 7) as f32 / 7.0,
+                0.4,
+                (hash % 5) as f32 / 5.0,
+            ]);
         }
     }
     let coc = lens.coc_map(&depth, SIZE).expect("positive depth");
@@ -31,7 +35,11 @@ fn scene() -> (Vec<f32>, Vec<f32>) {
 
 fn bench_gather(c: &mut Criterion) {
     let (rgb, coc) = scene();
-    let image = Image { rgb: &rgb, width: SIZE, height: SIZE };
+    let image = Image {
+        rgb: &rgb,
+        width: SIZE,
+        height: SIZE,
+    };
     let hexagon = Aperture::new(6, 0.0, 0.2).expect("valid aperture");
     let mut group = c.benchmark_group("gather 384x384");
     group.sample_size(10);

@@ -26,4 +26,56 @@ pub enum DofError {
     BlurTooLarge { diameter: f64, limit: usize },
     #[error("could not start a thread pool of {threads} threads: {reason}")]
     ThreadPool { threads: usize, reason: String },
+    #[error("threads must be 0 (every core) to {max}, got {threads}")]
+    Threads { threads: usize, max: usize },
+    #[error("internal error in dofcore (a bug, please report it): {0}")]
+    Internal(String),
+}
+
+/// Run `work`, turning a panic (a bug) into `DofError::Internal` so that no caller, a Python
+/// interpreter least of all, is taken down by it. Panics in rayon workers arrive here too.
+pub fn catch_panic<T>(work: impl FnOnce() -> Result<T, DofError>) -> Result<T, DofError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        let message = payload
+            .downcast_ref::<&str>()
+            .map(|text| text.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_string());
+        Err(DofError::Internal(message))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_an_internal_error() {
+        let caught = catch_panic::<()>(|| panic!("index out of bounds"));
+        assert_eq!(
+            caught,
+            Err(DofError::Internal("index out of bounds".into()))
+        );
+        assert_eq!(catch_panic(|| Ok(3)), Ok(3));
+    }
+
+    #[test]
+    fn a_panic_in_a_worker_thread_is_caught_too() {
+        use rayon::prelude::*;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let caught = catch_panic(|| {
+            pool.install(|| {
+                (0..64)
+                    .into_par_iter()
+                    .for_each(|i| assert!(i < 63, "worker {i}"));
+                Ok(())
+            })
+        });
+        assert!(
+            matches!(caught, Err(DofError::Internal(message)) if message.contains("worker 63"))
+        );
+    }
 }

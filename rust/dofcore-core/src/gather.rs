@@ -13,6 +13,9 @@ pub const SAME_SURFACE_TOLERANCE_PX: f32 = 1.0;
 /// Largest blur diameter the engine accepts; the kernel table grows with its square.
 pub const MAX_BLUR_DIAMETER_PX: usize = 4096;
 
+/// More worker threads than this is a mistake, not a machine: refused rather than spawned.
+pub const MAX_THREADS: usize = 1024;
+
 /// Side of the square tiles over which the search window is bounded.
 const TILE: usize = 16;
 
@@ -63,6 +66,12 @@ pub fn render_linear(
             x: index % width,
             y: index / width,
             value: coc[index],
+        });
+    }
+    if threads > MAX_THREADS {
+        return Err(DofError::Threads {
+            threads,
+            max: MAX_THREADS,
         });
     }
     let pool = rayon::ThreadPoolBuilder::new()

@@ -9,6 +9,8 @@ pub mod gather;
 pub mod lens;
 
 pub use aperture::{Aperture, KernelTable};
-pub use error::DofError;
-pub use gather::{render_linear, Image, MAX_BLUR_DIAMETER_PX, SAME_SURFACE_TOLERANCE_PX};
+pub use error::{catch_panic, DofError};
+pub use gather::{
+    render_linear, Image, MAX_BLUR_DIAMETER_PX, MAX_THREADS, SAME_SURFACE_TOLERANCE_PX,
+};
 pub use lens::Lens;

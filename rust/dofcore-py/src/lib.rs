@@ -1,6 +1,6 @@
 //! Python bindings: convert numpy arrays to slices, release the GIL, map errors. Nothing else.
 
-use dofcore_core::{render_linear, Aperture, DofError, Image, Lens};
+use dofcore_core::{catch_panic, render_linear, Aperture, DofError, Image, Lens};
 use numpy::{
     IntoPyArray, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray2, PyReadonlyArray3,
     PyUntypedArrayMethods,
@@ -20,7 +20,9 @@ impl From<DofError> for PyDofError {
 impl From<PyDofError> for PyErr {
     fn from(PyDofError(err): PyDofError) -> Self {
         match err {
-            DofError::ThreadPool { .. } => PyRuntimeError::new_err(err.to_string()),
+            DofError::ThreadPool { .. } | DofError::Internal(_) => {
+                PyRuntimeError::new_err(err.to_string())
+            }
             _ => PyValueError::new_err(err.to_string()),
         }
     }
@@ -43,7 +45,7 @@ fn circle_of_confusion<'py>(
     let (height, width) = (depth.shape()[0], depth.shape()[1]);
     let depth = contiguous(depth.as_slice(), "depth")?;
     let coc = py
-        .detach(|| lens.coc_map(depth, width))
+        .detach(|| catch_panic(|| lens.coc_map(depth, width)))
         .map_err(PyDofError)?;
     Ok(coc.into_pyarray(py).reshape([height, width])?)
 }
@@ -78,7 +80,7 @@ fn render_linear_rgb<'py>(
     let coc = contiguous(coc.as_slice(), "circle of confusion map")?;
     let image = Image { rgb, width, height };
     let out = py
-        .detach(|| render_linear(image, coc, &aperture, threads))
+        .detach(|| catch_panic(|| render_linear(image, coc, &aperture, threads)))
         .map_err(PyDofError)?;
     Ok(out.into_pyarray(py).reshape([height, width, 3])?)
 }
@@ -93,5 +95,6 @@ fn _dofcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     )?;
     m.add("MAX_BLUR_DIAMETER_PX", dofcore_core::MAX_BLUR_DIAMETER_PX)?;
     m.add("MAX_BLADES", dofcore_core::aperture::MAX_BLADES)?;
+    m.add("MAX_THREADS", dofcore_core::MAX_THREADS)?;
     Ok(())
 }
