@@ -6,6 +6,7 @@ import numpy.typing as npt
 __all__ = [
     "MAX_BLADES",
     "MAX_BLUR_DIAMETER_PX",
+    "MAX_THREADS",
     "SAME_SURFACE_TOLERANCE_PX",
     "circle_of_confusion",
     "render_linear_rgb",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -139,7 +139,7 @@ def check_image_values(img: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
         bad = np.asarray(~np.isfinite(img).all(axis=2))
         if bad.any():
             raise ValueError(f"img holds NaN or infinity at {_first_bad(bad)}")
-        negative = np.asarray((img < 0).any(axis=2))
+        negative = np.asarray((cast(npt.NDArray[np.floating], img) < 0).any(axis=2))
         if negative.any():
             raise ValueError(f"img holds negative linear light at {_first_bad(negative)}")
     return img
@@ -237,7 +237,8 @@ def render(
     Returns an array of the input's shape and dtype.
     """
     original_shape = check_image(img).shape
-    check_fits(*original_shape[:2], copies=0 if img.flags.c_contiguous and img.ndim == 3 else img.nbytes)
+    height, width = original_shape[:2]
+    check_fits(height, width, copies=0 if img.flags.c_contiguous and img.ndim == 3 else img.nbytes)
     img = check_image_values(img)
     depth = check_depth(depth, img.shape[:2])
     lens = thin_lens(depth, f, focus, focal_length, focal_px)

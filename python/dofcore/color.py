@@ -6,6 +6,7 @@ Shared by the engine and the reference: both render the same linear light.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,11 +56,7 @@ _DECODE_TABLES: dict[np.dtype[np.generic], npt.NDArray[np.float32]] = {
 _BLOCK_VALUES = 1 << 20
 
 
-def _blockwise(
-    convert: Callable[[npt.NDArray[np.generic]], npt.NDArray[np.generic]],
-    values: npt.NDArray[np.generic],
-    dtype: np.dtype,
-) -> npt.NDArray[np.generic]:
+def _blockwise(convert: Callable[[Any], npt.ArrayLike], values: npt.NDArray[Any], dtype: np.dtype) -> npt.NDArray[Any]:
     out = np.empty(values.shape, dtype)
     flat_in, flat_out = values.reshape(-1), out.reshape(-1)
     for start in range(0, flat_in.size, _BLOCK_VALUES):
@@ -74,7 +71,7 @@ def to_linear(img: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
     img = np.ascontiguousarray(img)
     if img.dtype in INTEGER_DTYPES:
         table = _DECODE_TABLES[img.dtype]
-        return _blockwise(table.take, img, np.dtype(np.float32))  # type: ignore[return-value]
+        return _blockwise(table.take, img, np.dtype(np.float32))
     return np.asarray(img, dtype=np.float32)
 
 
