@@ -27,7 +27,8 @@ demo: build
 	$(PYTHON) examples/demo.py
 
 test: build
-	cargo test -p dofcore-core
+	cargo test -p dofcore-core -- --skip fuzz
+	cargo test -p dofcore-core fuzz -- --show-output
 	$(PYTHON) -m mypy
 	$(PYTHON) -m mypy.stubtest dofcore._dofcore
 	$(PYTHON) -m pytest

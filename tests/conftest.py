@@ -52,3 +52,37 @@ def tiny_weights(tmp_path_factory):
     from tiny_depth_pro import save_tiny_depth_pro
 
     return save_tiny_depth_pro(tmp_path_factory.mktemp("tiny-depth-pro"))
+
+
+# What the reliability tests tried and measured, printed after the run ------------------------
+
+_REPORT = pytest.StashKey[dict[str, object]]()
+
+
+def pytest_configure(config):
+    config.stash[_REPORT] = {}
+
+
+@pytest.fixture
+def fuzz_count(request):
+    """Call with a name for each input tried; the totals are printed at the end of the run."""
+    counts = request.config.stash[_REPORT]
+
+    def count(name: str) -> None:
+        counts[name] = int(counts.get(name, 0)) + 1
+
+    return count
+
+
+@pytest.fixture
+def record(request):
+    """Record a measured line to print at the end of the run."""
+    return lambda line: request.config.stash[_REPORT].__setitem__(line, None)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    report = config.stash.get(_REPORT, {})
+    if report:
+        terminalreporter.section("tried and measured")
+        for name, value in report.items():
+            terminalreporter.write_line(name if value is None else f"fuzz: {value} inputs tried: {name}")

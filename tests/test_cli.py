@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,13 +46,50 @@ def test_depth_and_render_with_depth_pro(tmp_path, tiny_weights):
     assert Image.open(out).size == (120, 80)
 
 
-def test_errors_are_one_readable_line_and_a_non_zero_exit(tmp_path):
-    missing = dofcore("render", tmp_path / "missing.jpg", "-o", tmp_path / "o.jpg", "--depth", EXAMPLE_DEPTH, "-q")
-    assert missing.returncode == 1
-    assert missing.stderr.strip().splitlines() == [f"dofcore: error: no such file: {tmp_path / 'missing.jpg'}"]
-    bad_f = dofcore("render", EXAMPLE, "-o", tmp_path / "o.jpg", "--depth", EXAMPLE_DEPTH, "--f", "0", "-q")
-    assert bad_f.returncode == 1 and "f-number" in bad_f.stderr
-    no_weights = dofcore("depth", EXAMPLE, "-o", tmp_path / "d.npy", "--weights", tmp_path / "none", "-q")
-    assert no_weights.returncode == 1 and "save_pretrained" in no_weights.stderr
-    bad_flag = dofcore("render", EXAMPLE, "--focus-at", "12")
-    assert bad_flag.returncode == 2 and "X,Y" in bad_flag.stderr
+def _bad_files(folder: Path) -> dict[str, Path]:
+    files = {"truncated.png": EXAMPLE.read_bytes()[:5000], "text.jpg": b"hello\n", "empty.png": b"",
+             "garbage.npy": b"garbage", "broken.npz": EXAMPLE_DEPTH.read_bytes()[:100]}
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    np.save(folder / "cube.npy", np.ones((2, 3, 4), np.float32))
+    np.save(folder / "pickled.npy", np.array([object()] * 4), allow_pickle=True)
+    np.save(folder / "negative.npy", -np.ones((800, 1200), np.float32))
+    (folder / "folder.png").mkdir()
+    return {name: folder / name for name in [*files, "cube.npy", "pickled.npy", "negative.npy", "folder.png"]}
+
+
+# (arguments, exit status, what the one line must say); {name} is a file from _bad_files.
+BAD_CALLS = [
+    (["render", "{missing.jpg}", "-o", "{out.png}", "--depth", EXAMPLE_DEPTH], 1, "no such file"),
+    (["render", "{truncated.png}", "-o", "{out.png}", "--depth", EXAMPLE_DEPTH], 1, "truncated.png as an image"),
+    (["render", "{text.jpg}", "-o", "{out.png}", "--depth", EXAMPLE_DEPTH], 1, "text.jpg as an image"),
+    (["render", "{empty.png}", "-o", "{out.png}", "--depth", EXAMPLE_DEPTH], 1, "empty.png as an image"),
+    (["render", "{folder.png}", "-o", "{out.png}", "--depth", EXAMPLE_DEPTH], 1, "folder.png as an image"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--depth", "{garbage.npy}"], 1, "garbage.npy as a depth map"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--depth", "{broken.npz}"], 1, "broken.npz as a depth map"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--depth", "{pickled.npy}"], 1, "pickled.npy as a depth map"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--depth", "{cube.npy}"], 1, "depth must be H x W"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--depth", "{negative.npy}"], 1, "depth must be > 0 m"),
+    (["render", EXAMPLE, "-o", "{nowhere/out.png}", "--depth", EXAMPLE_DEPTH], 1, "no folder"),
+    (["render", EXAMPLE, "-o", "{out.xyz}", "--depth", EXAMPLE_DEPTH], 1, "unknown image format"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--depth", EXAMPLE_DEPTH, "--f", "0"], 1, "f-number"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--depth", EXAMPLE_DEPTH, "--f", "abc"], 2, "invalid float value: 'abc'"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--depth", EXAMPLE_DEPTH, "--threads", "99999"], 1, "threads"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--depth", EXAMPLE_DEPTH, "--focus-at", "5000,3"], 1, "outside"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--focus-at", "12"], 2, "X,Y"),
+    (["render", EXAMPLE, "-o", "{out.png}", "--bogus"], 2, "unrecognized arguments: --bogus"),
+    (["render", EXAMPLE], 2, "required: -o/--output"),
+    (["depth", EXAMPLE, "-o", "{depth.xyz}"], 1, "unknown depth format"),
+    (["depth", EXAMPLE, "-o", "{depth.npy}", "--weights", "{none}"], 1, "save_pretrained"),
+    ([], 2, "required: command"),
+]
+
+
+@pytest.mark.parametrize("args, status, message", BAD_CALLS, ids=[" ".join(map(str, c[0][:2])) + f" ..{i}" for i, c in enumerate(BAD_CALLS)])
+def test_errors_are_one_readable_line_and_a_non_zero_exit(tmp_path, args, status, message):
+    files = _bad_files(tmp_path)
+    filled = [str(files.get(a[1:-1], tmp_path / a[1:-1])) if str(a).startswith("{") else a for a in args]
+    result = dofcore(*filled, "-q") if args else dofcore()
+    assert result.returncode == status
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dofcore") and message in lines[0], result.stderr

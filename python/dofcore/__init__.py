@@ -11,9 +11,10 @@ from typing import Any
 
 from dofcore import reference
 from dofcore.api import Aperture, coc, render
+from dofcore.memory import ImageTooLargeError
 from dofcore.portrait import portrait
 
-__all__ = ["Aperture", "coc", "estimate_depth", "portrait", "reference", "render"]
+__all__ = ["Aperture", "ImageTooLargeError", "coc", "estimate_depth", "portrait", "reference", "render"]
 
 
 def __getattr__(name: str) -> Any:

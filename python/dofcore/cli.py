@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from dofcore.portrait import portrait, step
 
@@ -28,8 +28,15 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--focal-px", type=float, help="the photo's focal length in pixels (default: EXIF, else estimated)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """Bad flags are one line and exit status 2 (`dofcore render -h` shows the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="dofcore", description="Physically-based depth of field from one photo.")
+    root = _Parser(prog="dofcore", description="Physically-based depth of field from one photo.")
     commands = root.add_subparsers(dest="command", required=True)
 
     render = commands.add_parser("render", help="render a photo as a lens would have taken it")
@@ -57,6 +64,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _render(args: argparse.Namespace) -> None:
+    from dofcore.io import check_photo_path
+
+    check_photo_path(args.output)  # before minutes of depth estimation
     options: dict[str, Any] = dict(
         focus=args.focus_at if args.focus_at is not None else args.focus,
         focal_length=args.focal_length,
@@ -72,8 +82,11 @@ def _render(args: argparse.Namespace) -> None:
 
 def _depth(args: argparse.Namespace) -> None:
     from dofcore.depth import estimate_depth
-    from dofcore.io import depth_preview, read_photo, write_depth, write_photo
+    from dofcore.io import check_depth_path, check_photo_path, depth_preview, read_photo, write_depth, write_photo
 
+    check_depth_path(args.output)  # before minutes of depth estimation
+    if args.preview:
+        check_photo_path(args.preview)
     with step(f"reading {args.photo}", args.quiet):
         photo, exif_focal_px = read_photo(args.photo)
     with step("estimating depth with Depth Pro", args.quiet):
@@ -97,7 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     try:
         (_render if args.command == "render" else _depth)(args)
-    except (ValueError, TypeError, OSError, ImportError) as err:
+    except (ValueError, TypeError, OSError, ImportError, MemoryError, RuntimeError) as err:
         print(f"dofcore: error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("dofcore: interrupted", file=sys.stderr)
+        return 130
     return 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dofcore.mask import box_mean, dilate, opening
+from dofcore.mask import box_fraction, dilate, opening
 
 FloatArray = npt.NDArray[np.floating]
 
@@ -118,9 +118,9 @@ class Highlights:
         if not bright.any():
             return None
         surfaces = opening(bright, self.max_source_px // 2)
-        near_surface = box_mean(dilate(surfaces, 2).astype(np.float64), self.ramp_px)
+        near_surface = box_fraction(dilate(surfaces, 2), self.ramp_px)
         np.clip(2.0 * near_surface, 0.0, 1.0, out=near_surface)
-        return (1.0 + (self.gain - 1.0) * (1.0 - near_surface)).astype(np.float32)
+        return np.float32(1.0) + np.float32(self.gain - 1.0) * (np.float32(1.0) - near_surface)
 
     def expand(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float32] | None,
                in_place: bool = False) -> npt.NDArray[np.float32]:

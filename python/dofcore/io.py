@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ PNG_ENCODING_KEY = "dofcore:depth_encoding"
 PNG_NEAR_KEY = "dofcore:depth_near_m"
 PNG_INVERSE = "inverse"
 UINT16_TOP = 65535
+DEPTH_SUFFIXES = (".npy", ".npz", ".tif", ".tiff", ".exr", ".png")
 
 Photo = npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
 
@@ -53,7 +55,10 @@ def _open(path: str | os.PathLike[str]) -> ImageFile.ImageFile:
 def read_photo(path: str | os.PathLike[str]) -> tuple[Photo, float | None]:
     """(H x W x 3 uint8 or uint16 sRGB photo, focal length in pixels from EXIF or None)."""
     with _open(path) as image:
-        image.load()
+        try:
+            image.load()
+        except (OSError, ValueError, Image.DecompressionBombError) as err:
+            raise ValueError(f"cannot read {path} as an image: {err}") from None
         rawmode = image.tile[0][1] if image.tile else ""
         if image.mode in ("RGBA", "LA", "PA") or "A" in image.getbands():
             raise ValueError(
@@ -96,6 +101,7 @@ def write_photo(path: str | os.PathLike[str], photo: npt.NDArray[np.generic]) ->
     float (linear light) encoded to 8-bit sRGB."""
     path = Path(path)
     suffix = path.suffix.lower()
+    check_photo_path(path)
     image: Image.Image
     if photo.dtype == np.uint16:
         if not (np.array_equal(photo[..., 0], photo[..., 1]) and np.array_equal(photo[..., 0], photo[..., 2])):
@@ -111,10 +117,28 @@ def write_photo(path: str | os.PathLike[str], photo: npt.NDArray[np.generic]) ->
     else:
         image = Image.fromarray(from_linear(np.asarray(photo, np.float32), np.dtype(np.uint8)))
     options: dict[str, Any] = {"quality": 95} if suffix in (".jpg", ".jpeg") else {}
-    try:
-        image.save(path, **options)
-    except (KeyError, ValueError) as err:
-        raise ValueError(f"cannot write {path}: unknown image format {suffix!r}") from err
+    image.save(path, **options)
+
+
+def check_photo_path(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, a photo path that cannot be written: unknown format, no folder."""
+    path = Path(path)
+    if path.suffix.lower() not in Image.registered_extensions():
+        raise ValueError(f"cannot write {path}: unknown image format {path.suffix!r} (use .jpg, .png, .tif, ...)")
+    _check_folder(path)
+
+
+def check_depth_path(path: str | os.PathLike[str]) -> None:
+    """Refuse, before any work, a depth path that cannot be written."""
+    path = Path(path)
+    if path.suffix.lower() not in DEPTH_SUFFIXES:
+        raise ValueError(f"unknown depth format {path.suffix!r}: use .npy, .npz, .tif, .exr or .png")
+    _check_folder(path)
+
+
+def _check_folder(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: no folder {path.parent}")
 
 
 def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.float32]:
@@ -123,13 +147,8 @@ def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.float32]:
     suffix = path.suffix.lower()
     if not path.exists():
         raise FileNotFoundError(f"no such file: {path}")
-    if suffix == ".npy":
-        depth = np.load(path)
-    elif suffix == ".npz":
-        with np.load(path) as stored:
-            if "depth" not in stored:
-                raise ValueError(f"{path} holds no array named 'depth' (it has {list(stored)})")
-            depth = stored["depth"]
+    if suffix in (".npy", ".npz"):
+        depth = _load_numpy(path)
     elif suffix == ".exr":
         depth = _read_exr(path)
     else:
@@ -144,6 +163,21 @@ def read_depth(path: str | os.PathLike[str]) -> npt.NDArray[np.float32]:
                     ".npy or a 16-bit PNG written by dofcore"
                 )
     return np.asarray(depth, dtype=np.float32)
+
+
+def _load_numpy(path: Path) -> npt.NDArray[Any]:
+    """An .npy array, or the array named 'depth' in an .npz (no pickles either way)."""
+    try:
+        if path.suffix.lower() == ".npy":
+            return np.asarray(np.load(path))
+        with np.load(path) as stored:
+            names = list(stored)
+            depth = np.asarray(stored["depth"]) if "depth" in names else None
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as err:
+        raise ValueError(f"cannot read {path} as a depth map: {err}") from None
+    if depth is None:
+        raise ValueError(f"{path} holds no array named 'depth' (it has {names})")
+    return depth
 
 
 def _decode_png_depth(
@@ -164,6 +198,7 @@ def write_depth(path: str | os.PathLike[str], depth: npt.NDArray[np.floating]) -
     """Write metres by extension: .npy, .npz, .tif/.tiff (float32), .exr, or .png (16-bit
     inverse depth, v = 65535 * near / z, with `near` stored in the PNG's text metadata)."""
     path = Path(path)
+    check_depth_path(path)
     suffix = path.suffix.lower()
     depth = np.asarray(depth, dtype=np.float32)
     if suffix == ".npy":
@@ -181,8 +216,6 @@ def write_depth(path: str | os.PathLike[str], depth: npt.NDArray[np.floating]) -
         metadata.add_text(PNG_ENCODING_KEY, PNG_INVERSE)
         metadata.add_text(PNG_NEAR_KEY, repr(near_m))
         Image.fromarray(values.astype(np.uint16)).save(path, pnginfo=metadata)
-    else:
-        raise ValueError(f"unknown depth format {suffix!r}: use .npy, .npz, .tif, .exr or .png")
 
 
 def _read_exr(path: Path) -> npt.NDArray[np.float32]:

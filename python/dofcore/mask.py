@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
@@ -36,16 +38,29 @@ def opening(mask: Mask, radius: int) -> Mask:
     return dilate(erode(mask, radius), radius)
 
 
-def box_mean(values: npt.NDArray[np.floating], radius: int) -> npt.NDArray[np.float64]:
-    """Mean over the (2 radius + 1)-square around each pixel (edges clamped), by integral image
-    (summed in place: two image-sized float64 arrays at the peak)."""
-    integral = np.pad(np.asarray(values, dtype=np.float64), radius + 1, mode="edge")
+def _box_sums(values: npt.NDArray[Any], radius: int, dtype: type) -> npt.NDArray[Any]:
+    """Sum over the (2 radius + 1)-square around each pixel (edges clamped), by an integral image
+    summed in place: two image-sized arrays of `dtype` at the peak."""
+    integral: npt.NDArray[Any] = np.pad(np.asarray(values, dtype=dtype), radius + 1, mode="edge")
     integral.cumsum(axis=0, out=integral)
     integral.cumsum(axis=1, out=integral)
     side = 2 * radius + 1
     height, width = values.shape
-    total = integral[side:side + height, side:side + width] - integral[:height, side:side + width]
+    total: npt.NDArray[Any] = integral[side:side + height, side:side + width] - integral[:height, side:side + width]
     total -= integral[side:side + height, :width]
     total += integral[:height, :width]
-    total /= side**2
     return total
+
+
+def box_mean(values: npt.NDArray[np.floating], radius: int) -> npt.NDArray[np.float64]:
+    """Mean over the (2 radius + 1)-square around each pixel (edges clamped)."""
+    total = _box_sums(values, radius, np.float64)
+    total /= (2 * radius + 1) ** 2
+    return total
+
+
+def box_fraction(mask: Mask, radius: int) -> npt.NDArray[np.float32]:
+    """The share of set pixels in the (2 radius + 1)-square around each pixel (edges clamped);
+    counted exactly in integers, at a third of box_mean's memory."""
+    counts = _box_sums(mask, radius, np.int32 if mask.size < 2**31 else np.int64)
+    return np.asarray(np.divide(counts, (2 * radius + 1) ** 2, dtype=np.float32))

@@ -16,6 +16,8 @@ pub enum DofError {
     NotFinite { what: &'static str, value: f64 },
     #[error("depth must be finite and > 0 m: pixel (x={x}, y={y}) holds {value}")]
     BadDepth { x: usize, y: usize, value: f32 },
+    #[error("linear light must be finite and >= 0: pixel (x={x}, y={y}) holds {value}")]
+    BadLight { x: usize, y: usize, value: f32 },
     #[error("circle of confusion must be finite: pixel (x={x}, y={y}) holds {value}")]
     BadCoc { x: usize, y: usize, value: f32 },
     #[error("aperture blades must be 0 (circle) or 3..={max}, got {blades}")]

@@ -61,6 +61,13 @@ pub fn render_linear(
             shape,
         });
     }
+    if let Some(index) = image.rgb.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+        return Err(DofError::BadLight {
+            x: index / 3 % width,
+            y: index / 3 / width,
+            value: image.rgb[index],
+        });
+    }
     if let Some(index) = coc.iter().position(|c| !c.is_finite()) {
         return Err(DofError::BadCoc {
             x: index % width,
@@ -467,5 +474,139 @@ mod tests {
             render_linear(image, &[1e5; 4], &Aperture::CIRCLE, 1),
             Err(DofError::BlurTooLarge { .. })
         ));
+        assert!(matches!(
+            render_linear(image, &[0.0; 4], &Aperture::CIRCLE, MAX_THREADS + 1),
+            Err(DofError::Threads { .. })
+        ));
+        let mut rgb = [0.5f32; 12];
+        rgb[10] = f32::INFINITY;
+        rgb[4] = -1.0;
+        let image = Image { rgb: &rgb, ..image };
+        assert!(matches!(
+            render_linear(image, &[0.0; 4], &Aperture::CIRCLE, 1),
+            Err(DofError::BadLight { x: 1, y: 0, .. })
+        ));
+    }
+
+    mod fuzz {
+        use super::super::*;
+        use proptest::prelude::*;
+        use proptest::test_runner::{TestCaseError, TestRunner};
+
+        const CASES: u32 = 400;
+
+        fn apertures() -> impl Strategy<Value = Aperture> {
+            prop_oneof![
+                Just(Aperture::CIRCLE),
+                (3u32..=12, -7.0f64..7.0, 0.0f64..=1.0).prop_map(
+                    |(blades, rotation, curvature)| Aperture::new(blades, rotation, curvature)
+                        .unwrap()
+                ),
+            ]
+        }
+
+        /// A small frame: light from black to far above white, blur up to 60 px either side of
+        /// the focus, often wider than the frame itself.
+        fn scenes() -> impl Strategy<Value = (usize, usize, Vec<f32>, Vec<f32>)> {
+            (1usize..12, 1usize..12).prop_flat_map(|(width, height)| {
+                let pixels = width * height;
+                (
+                    Just(width),
+                    Just(height),
+                    proptest::collection::vec(
+                        prop_oneof![Just(0.0f32), 0.0f32..1.0, 1.0f32..100.0],
+                        pixels * 3,
+                    ),
+                    proptest::collection::vec(
+                        prop_oneof![Just(0.0f32), -60.0f32..60.0, -2.0f32..2.0],
+                        pixels,
+                    ),
+                )
+            })
+        }
+
+        /// Run `property` on CASES inputs from `strategy` (shrinking any failure), and say how
+        /// many it tried: `cargo test -- --show-output` prints the count.
+        fn fuzz<S: Strategy>(
+            name: &str,
+            strategy: S,
+            property: impl Fn(S::Value) -> Result<(), TestCaseError>,
+        ) {
+            let tried = std::cell::Cell::new(0u32);
+            let mut runner = TestRunner::new(ProptestConfig::with_cases(CASES));
+            let outcome = runner.run(&strategy, |input| {
+                tried.set(tried.get() + 1);
+                property(input)
+            });
+            println!("fuzz: {} inputs tried: {name}", tried.get());
+            if let Err(failure) = outcome {
+                panic!("{name}: {failure}");
+            }
+        }
+
+        /// Every output is a weighted mean of input light: finite, within each channel's range,
+        /// and the same for every thread count.
+        #[test]
+        fn render_is_a_convex_mix_of_its_input_for_any_thread_count() {
+            let inputs = (scenes(), apertures(), 2usize..4);
+            fuzz(
+                "render: finite, convex, 1 vs 2-3 threads",
+                inputs,
+                |((width, height, rgb, coc), aperture, threads)| {
+                    let image = Image {
+                        rgb: &rgb,
+                        width,
+                        height,
+                    };
+                    let one = render_linear(image, &coc, &aperture, 1).unwrap();
+                    prop_assert_eq!(
+                        &one,
+                        &render_linear(image, &coc, &aperture, threads).unwrap()
+                    );
+                    for channel in 0..3 {
+                        let values = rgb.iter().skip(channel).step_by(3);
+                        let low = values.clone().copied().fold(f32::INFINITY, f32::min);
+                        let high = values.copied().fold(0.0f32, f32::max);
+                        for &v in one.iter().skip(channel).step_by(3) {
+                            prop_assert!(v.is_finite());
+                            prop_assert!(
+                                v >= low - 1e-5 * high && v <= high * (1.0 + 1e-5),
+                                "{v} outside [{low}, {high}]"
+                            );
+                        }
+                    }
+                    Ok(())
+                },
+            );
+        }
+
+        /// The table's exact kernel area is the sum of the coverages it stands for.
+        #[test]
+        fn kernel_area_is_the_sum_of_its_coverages() {
+            fuzz(
+                "kernel area = sum of coverages",
+                (apertures(), 0.0f32..40.0),
+                |(aperture, radius)| {
+                    let table = KernelTable::new(&aperture, radius);
+                    let h = table.half_width() as isize;
+                    let mut sum = 0.0f64;
+                    for dy in -h..=h {
+                        for dx in -h..=h {
+                            let c = coverage(radius, table.rho(dx, dy));
+                            prop_assert!((0.0..=1.0).contains(&c));
+                            sum += f64::from(c);
+                        }
+                    }
+                    prop_assert!(
+                        (table.area(radius) - sum).abs() <= 1e-6 * sum.max(1.0),
+                        "{} vs {sum}",
+                        table.area(radius)
+                    );
+                    // The centre (rho = 0) is always at least half covered: no division by zero.
+                    prop_assert!(table.area(radius) >= 0.5);
+                    Ok(())
+                },
+            );
+        }
     }
 }
