@@ -91,11 +91,17 @@ pub fn render_linear(
     pool.install(|| Gather::new(image, coc, aperture).map(|gather| gather.run()))
 }
 
+/// Kernel radius of a signed CoC diameter; computed where needed rather than stored, to keep a
+/// render's memory down (docs/reliability.md).
+#[inline]
+fn radius(coc: f32) -> f32 {
+    coc.abs() * 0.5
+}
+
 /// Per-render state shared by all rows.
 struct Gather<'a> {
     image: Image<'a>,
     coc: &'a [f32],
-    radius: Vec<f32>,
     inverse_area: Vec<f32>,
     kernels: KernelTable,
     tiles_x: usize,
@@ -105,8 +111,7 @@ struct Gather<'a> {
 
 impl<'a> Gather<'a> {
     fn new(image: Image<'a>, coc: &'a [f32], aperture: &Aperture) -> Result<Self, DofError> {
-        let radius: Vec<f32> = coc.par_iter().map(|c| c.abs() * 0.5).collect();
-        let max_radius = radius.iter().copied().fold(0.0f32, f32::max);
+        let max_radius = coc.iter().fold(0.0f32, |m, &c| m.max(radius(c)));
         let diameter = 2.0 * f64::from(max_radius);
         if diameter > MAX_BLUR_DIAMETER_PX as f64 {
             return Err(DofError::BlurTooLarge {
@@ -115,15 +120,14 @@ impl<'a> Gather<'a> {
             });
         }
         let kernels = KernelTable::new(aperture, max_radius);
-        let inverse_area = radius
+        let inverse_area = coc
             .par_iter()
-            .map(|&r| (1.0 / kernels.area(r)) as f32)
+            .map(|&c| (1.0 / kernels.area(radius(c))) as f32)
             .collect();
-        let (tiles_x, tile_half_width) = tile_reach(&radius, image.width, image.height, &kernels);
+        let (tiles_x, tile_half_width) = tile_reach(coc, image.width, image.height, &kernels);
         Ok(Self {
             image,
             coc,
-            radius,
             inverse_area,
             kernels,
             tiles_x,
@@ -150,7 +154,7 @@ impl<'a> Gather<'a> {
         } = self.image;
         let centre = y * width + x;
         let centre_coc = self.coc[centre];
-        let centre_radius = self.radius[centre];
+        let centre_radius = radius(centre_coc);
         let centre_inverse_area = self.inverse_area[centre];
         let (nearer_than, farther_than) = (
             centre_coc - SAME_SURFACE_TOLERANCE_PX,
@@ -171,7 +175,7 @@ impl<'a> Gather<'a> {
                 let source_x = (x as isize + dx).clamp(0, width as isize - 1) as usize;
                 let source = source_y * width + source_x;
                 let source_coc = self.coc[source];
-                let source_radius = self.radius[source];
+                let source_radius = radius(source_coc);
                 let colour = &rgb[source * 3..source * 3 + 3];
                 // The source's kernel seen at offset centre - source = (-dx, -dy); in front of the
                 // focus plane the aperture image is point-reflected.
@@ -265,7 +269,7 @@ fn composite(near: &Layer, surface: &Layer, behind: &Layer) -> [f32; 3] {
 /// Search half-width per tile: the largest kernel (plus anti-aliasing band) of any tile that
 /// comes near enough to reach it. Returns (tiles across, half-widths).
 fn tile_reach(
-    radius: &[f32],
+    coc: &[f32],
     width: usize,
     height: usize,
     kernels: &KernelTable,
@@ -273,9 +277,9 @@ fn tile_reach(
     let tiles_x = width.div_ceil(TILE);
     let tiles_y = height.div_ceil(TILE);
     let mut tile_max = vec![0.0f32; tiles_x * tiles_y];
-    for (index, &r) in radius.iter().enumerate() {
+    for (index, &c) in coc.iter().enumerate() {
         let tile = (index / width / TILE) * tiles_x + (index % width) / TILE;
-        tile_max[tile] = tile_max[tile].max(r);
+        tile_max[tile] = tile_max[tile].max(radius(c));
     }
     let reach_tiles = kernels.half_width().div_ceil(TILE) + 1;
     // Pixels of tiles `steps` apart are at least this far apart along that axis.

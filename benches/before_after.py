@@ -1,0 +1,57 @@
+"""Before vs after, side by side in one run: the same render timed in two Python environments
+(this one, and one with another build of dofcore installed), alternating round by round.
+
+    python benches/before_after.py OTHER_PYTHON [--crop 512] [--rounds 5]
+
+OTHER_PYTHON: an interpreter with the other build installed (for instance a venv holding
+`maturin build --release` of an older commit). Prints each side's median and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TIMER = """
+import sys, time
+sys.path.insert(0, {benches!r})
+import dofcore
+from scene import F_NUMBER, LENS, benchmark_scene
+img, depth = benchmark_scene()
+if {crop}:
+    top, left = (1500 - {crop}) // 2, (1500 - {crop}) // 2
+    img, depth = img[top:top + {crop}, left:left + {crop}], depth[top:top + {crop}, left:left + {crop}]
+start = time.perf_counter()
+dofcore.render(img, depth, F_NUMBER, **LENS)
+print(time.perf_counter() - start)
+"""
+
+
+def time_once(python: str, crop: int) -> float:
+    code = TIMER.format(benches=str(HERE), crop=crop)
+    done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd="/")
+    return float(done.stdout.strip())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("other_python")
+    parser.add_argument("--crop", type=int, default=0, help="central crop side (0: the full 1500 x 1500)")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    times: dict[str, list[float]] = {"this build": [], "other build": []}
+    for _ in range(args.rounds):
+        times["this build"].append(time_once(sys.executable, args.crop))
+        times["other build"].append(time_once(args.other_python, args.crop))
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    for name, values in times.items():
+        print(f"{name}: median {medians[name]:.3f} s, min {min(values):.3f} s over {len(values)} rounds")
+    print(f"other / this: {medians['other build'] / medians['this build']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
