@@ -128,6 +128,14 @@ impl KernelTable {
         self.rho[((dy + h) * side + dx + h) as usize]
     }
 
+    /// The norms of row dy (|dy| <= half_width): rho(dx, dy) at index dx + half_width.
+    #[inline]
+    pub fn row(&self, dy: isize) -> &[f32] {
+        let side = 2 * self.half_width + 1;
+        let start = (dy + self.half_width as isize) as usize * side;
+        &self.rho[start..start + side]
+    }
+
     /// Exact kernel area K(R): offsets fully inside count 1, those in the boundary band count
     /// their coverage R + 0.5 - rho. Piecewise linear in R, so two binary searches suffice.
     pub fn area(&self, radius: f32) -> f64 {

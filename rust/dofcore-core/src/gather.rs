@@ -107,6 +107,8 @@ struct Gather<'a> {
     tiles_x: usize,
     /// Search half-width of each tile: covers every kernel that can reach into it.
     tile_half_width: Vec<usize>,
+    /// Largest kernel radius in each row's TILE-wide segments (row-major, tiles_x per row).
+    segment_radius: Vec<f32>,
 }
 
 impl<'a> Gather<'a> {
@@ -125,6 +127,13 @@ impl<'a> Gather<'a> {
             .map(|&c| (1.0 / kernels.area(radius(c))) as f32)
             .collect();
         let (tiles_x, tile_half_width) = tile_reach(coc, image.width, image.height, &kernels);
+        let segment_radius = coc
+            .par_chunks_exact(image.width)
+            .flat_map_iter(|row| {
+                row.chunks(TILE)
+                    .map(|segment| segment.iter().fold(0.0f32, |m, &c| m.max(radius(c))))
+            })
+            .collect();
         Ok(Self {
             image,
             coc,
@@ -132,6 +141,7 @@ impl<'a> Gather<'a> {
             kernels,
             tiles_x,
             tile_half_width,
+            segment_radius,
         })
     }
 
@@ -141,14 +151,36 @@ impl<'a> Gather<'a> {
         out.par_chunks_exact_mut(width * 3)
             .enumerate()
             .for_each(|(y, row)| {
-                for (x, pixel) in row.chunks_exact_mut(3).enumerate() {
-                    pixel.copy_from_slice(&self.gather_pixel(x, y));
+                for (tile, pixels) in row.chunks_mut(TILE * 3).enumerate() {
+                    let half_width = self.tile_half_width[(y / TILE) * self.tiles_x + tile];
+                    let row_reach = self.row_reach(y, tile, half_width);
+                    for (i, pixel) in pixels.chunks_exact_mut(3).enumerate() {
+                        let x = tile * TILE + i;
+                        pixel.copy_from_slice(&self.gather_pixel(x, y, &row_reach));
+                    }
                 }
             });
         out
     }
 
-    fn gather_pixel(&self, x: usize, y: usize) -> [f32; 3] {
+    /// For each source row y + dy (dy = -half_width..=half_width), the largest kernel radius
+    /// in the columns the pixels of this TILE-wide segment of row y search.
+    fn row_reach(&self, y: usize, tile: usize, half_width: usize) -> Vec<f32> {
+        let (width, height) = (self.image.width, self.image.height);
+        let first = (tile * TILE).saturating_sub(half_width) / TILE;
+        let last = ((tile * TILE + TILE - 1 + half_width).min(width - 1)) / TILE;
+        (-(half_width as isize)..=half_width as isize)
+            .map(|dy| {
+                let source_y = (y as isize + dy).clamp(0, height as isize - 1) as usize;
+                let segments = &self.segment_radius[source_y * self.tiles_x..][first..=last];
+                segments.iter().copied().fold(0.0f32, f32::max)
+            })
+            .collect()
+    }
+
+    /// `row_reach` bounds the sources' radii row by row: rows and columns that no kernel
+    /// reaches from there are skipped (they would add exactly zero).
+    fn gather_pixel(&self, x: usize, y: usize, row_reach: &[f32]) -> [f32; 3] {
         let Image {
             rgb, width, height, ..
         } = self.image;
@@ -160,44 +192,86 @@ impl<'a> Gather<'a> {
             centre_coc - SAME_SURFACE_TOLERANCE_PX,
             centre_coc + SAME_SURFACE_TOLERANCE_PX,
         );
-        let half_width = self.tile_half_width[(y / TILE) * self.tiles_x + x / TILE] as isize;
+        let half_width = (row_reach.len() / 2) as isize;
 
         let mut near = Layer::default();
         let mut surface = Layer::default();
         let mut behind = Layer::default();
-        for dy in -half_width..=half_width {
+        for (dy, &reach) in (-half_width..=half_width).zip(row_reach) {
+            // No kernel in this row, nor the centre's own (the behind group's), reaches past
+            // rho = radius + 0.5, and rho is at least the Euclidean distance; one pixel of margin
+            // for the rounding of the norm table.
+            let extent = f64::from(reach.max(centre_radius)) + 1.5;
+            let span_squared = extent * extent - (dy * dy) as f64;
+            if span_squared <= 0.0 {
+                continue;
+            }
+            let span = (span_squared.sqrt() as isize).min(half_width);
             // Outside the frame the scene continues as its edge pixels.
             let source_y = (y as isize + dy).clamp(0, height as isize - 1) as usize;
-            let mut row_near = Layer::default();
-            let mut row_surface = Layer::default();
-            let mut row_behind = Layer::default();
-            for dx in -half_width..=half_width {
-                let source_x = (x as isize + dx).clamp(0, width as isize - 1) as usize;
-                let source = source_y * width + source_x;
-                let source_coc = self.coc[source];
-                let source_radius = radius(source_coc);
-                let colour = &rgb[source * 3..source * 3 + 3];
-                // The source's kernel seen at offset centre - source = (-dx, -dy); in front of the
-                // focus plane the aperture image is point-reflected.
-                let rho = if source_coc < 0.0 {
-                    self.kernels.rho(dx, dy)
-                } else {
-                    self.kernels.rho(-dx, -dy)
+            let row = source_y * width;
+            // The source's kernel seen at offset centre - source = (-dx, -dy); in front of the
+            // focus plane the aperture image is point-reflected: rho(dx, dy) then, else
+            // rho(-dx, -dy), read from the table rows of dy and -dy.
+            let (rho_front, rho_behind) = (self.kernels.row(dy), self.kernels.row(-dy));
+            let h = self.kernels.half_width() as isize;
+            let mut rows = [Layer::default(); 3];
+            // One source: its CoC, 1 / kernel area, light, and the norm of its offset either way.
+            let mut add =
+                |source_coc: f32, inverse_area: f32, colour: &[f32], front: f32, back: f32| {
+                    let source_radius = radius(source_coc);
+                    let rho = if source_coc < 0.0 { front } else { back };
+                    if source_coc < nearer_than {
+                        rows[0].add(colour, coverage(source_radius, rho) * inverse_area);
+                    } else if source_coc <= farther_than {
+                        rows[1].add(colour, coverage(source_radius, rho) * inverse_area);
+                    } else {
+                        // What lies behind the centre's surface is seen through its gaps; where the
+                        // centre is the blurrier, its own kernel bounds the estimate of what it hides.
+                        let weight = coverage(centre_radius.max(source_radius), rho)
+                            * centre_inverse_area.min(inverse_area);
+                        rows[2].add(colour, weight);
+                    }
                 };
-                if source_coc < nearer_than {
-                    let weight = coverage(source_radius, rho) * self.inverse_area[source];
-                    row_near.add(colour, weight);
-                } else if source_coc <= farther_than {
-                    let weight = coverage(source_radius, rho) * self.inverse_area[source];
-                    row_surface.add(colour, weight);
-                } else {
-                    // What lies behind the centre's surface is seen through its gaps; where the
-                    // centre is the blurrier, its own kernel bounds the estimate of what it hides.
-                    let weight = coverage(centre_radius.max(source_radius), rho)
-                        * centre_inverse_area.min(self.inverse_area[source]);
-                    row_behind.add(colour, weight);
+            let at = |dx: isize, source: usize| {
+                let colour = &rgb[source * 3..source * 3 + 3];
+                let (front, back) = (rho_front[(h + dx) as usize], rho_behind[(h - dx) as usize]);
+                (
+                    self.coc[source],
+                    self.inverse_area[source],
+                    colour,
+                    front,
+                    back,
+                )
+            };
+            // Left of the frame, inside it, right of it: the same order as dx.
+            let x = x as isize;
+            let (inside_from, inside_to) = ((-x).max(-span), (width as isize - 1 - x).min(span));
+            for dx in -span..inside_from {
+                let (c, a, colour, front, back) = at(dx, row);
+                add(c, a, colour, front, back);
+            }
+            if inside_from <= inside_to {
+                let sources = row + (x + inside_from) as usize..=row + (x + inside_to) as usize;
+                let colours = rgb[3 * sources.start()..3 * (sources.end() + 1)].chunks_exact(3);
+                let fronts = &rho_front[(h + inside_from) as usize..=(h + inside_to) as usize];
+                let backs = rho_behind[(h - inside_to) as usize..=(h - inside_from) as usize]
+                    .iter()
+                    .rev();
+                let columns = self.coc[sources.clone()]
+                    .iter()
+                    .zip(&self.inverse_area[sources]);
+                for (((&c, &a), colour), (&front, &back)) in
+                    columns.zip(colours).zip(fronts.iter().zip(backs))
+                {
+                    add(c, a, colour, front, back);
                 }
             }
+            for dx in inside_to + 1..=span {
+                let (c, a, colour, front, back) = at(dx, row + width - 1);
+                add(c, a, colour, front, back);
+            }
+            let [row_near, row_surface, row_behind] = rows;
             near.merge(&row_near);
             surface.merge(&row_surface);
             behind.merge(&row_behind);
