@@ -57,8 +57,9 @@ def test_float_and_16_bit_photos_give_the_same_depth(photo, tiny_weights):
 def test_depth_feeds_the_render(photo, tiny_weights):
     estimate = estimate_depth(photo, weights=tiny_weights, device="cpu")
     # Random weights give wild depths: stop down until the blur fits the frame.
-    f_number = stopped_down(estimate.depth, 1.8, focal_px=estimate.focal_px)
-    out = dofcore.render(photo, estimate.depth, f_number, focal_px=estimate.focal_px)
+    lens = dict(focal_px=estimate.focal_px, focus=float(np.median(estimate.depth)))
+    f_number = stopped_down(estimate.depth, 1.8, **lens)
+    out = dofcore.render(photo, estimate.depth, f_number, **lens)
     assert out.shape == photo.shape
 
 

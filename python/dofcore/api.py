@@ -15,7 +15,7 @@ from typing import Protocol, cast
 import numpy as np
 import numpy.typing as npt
 
-from dofcore import _dofcore
+from dofcore import _dofcore, depth_edges
 from dofcore.color import FLOAT_DTYPES, INTEGER_DTYPES, Highlights, from_linear, to_linear
 from dofcore.lens import Focus, ThinLens, thin_lens
 from dofcore.memory import check_fits
@@ -216,6 +216,7 @@ def render(
     blade_curvature: float = 0.0,
     highlight_threshold: float = DEFAULT_HIGHLIGHT_THRESHOLD,
     highlight_gain: float | None = None,
+    sharpen_depth_edges: bool = True,
     threads: int | None = None,
     engine: Engine | None = None,
 ) -> npt.NDArray[np.generic]:
@@ -232,6 +233,8 @@ def render(
     blades, blade_rotation (degrees), blade_curvature: the aperture; 0 blades is a circle.
     highlight_threshold (linear, default 0.95) and highlight_gain: highlight recovery; the gain
         defaults to 16 for integer (clipped) photos and to 1 (off) for linear float input.
+    sharpen_depth_edges: snap depth blended across an edge (as networks draw it) to the side
+        whose colour each pixel matches (docs/model.md 2.4); False uses the depth as given.
     threads: worker threads; None reads DOFCORE_NUM_THREADS, else every core.
     engine: what computes the CoC and the gather; the Rust engine unless given.
     Returns an array of the input's shape and dtype.
@@ -241,6 +244,8 @@ def render(
     check_fits(height, width, copies=0 if img.flags.c_contiguous and img.ndim == 3 else img.nbytes)
     img = check_image_values(img)
     depth = check_depth(depth, img.shape[:2])
+    if sharpen_depth_edges:
+        depth = depth_edges.sharpen_depth_edges(img, depth)
     lens = thin_lens(depth, f, focus, focal_length, focal_px)
     aperture = Aperture(blades, float(blade_rotation), float(blade_curvature))
     if highlight_gain is None:

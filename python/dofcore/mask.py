@@ -1,4 +1,4 @@
-"""Square-window image filters (numpy only): binary morphology and the box mean."""
+"""Square-window image filters (numpy only): binary morphology, local extremes, box means."""
 
 from __future__ import annotations
 
@@ -31,6 +31,23 @@ def dilate(mask: Mask, radius: int) -> Mask:
 def erode(mask: Mask, radius: int) -> Mask:
     """Pixels whose whole (2 radius + 1)-square neighbourhood is set."""
     return _square(mask, radius, grow=False)
+
+
+def local_max(values: npt.NDArray[Any], radius: int) -> npt.NDArray[Any]:
+    """Largest value in the (2 radius + 1)-square around each pixel (edges clamped)."""
+    return _window_reduce(values, radius, np.max)
+
+
+def local_min(values: npt.NDArray[Any], radius: int) -> npt.NDArray[Any]:
+    """Smallest value in the (2 radius + 1)-square around each pixel (edges clamped)."""
+    return _window_reduce(values, radius, np.min)
+
+
+def _window_reduce(values: npt.NDArray[Any], radius: int, reduce: Any) -> npt.NDArray[Any]:
+    window = 2 * radius + 1
+    padded = np.pad(values, radius, mode="edge")
+    rows = reduce(sliding_window_view(padded, window, axis=0), axis=-1)
+    return np.asarray(reduce(sliding_window_view(rows, window, axis=1), axis=-1))
 
 
 def opening(mask: Mask, radius: int) -> Mask:

@@ -6,10 +6,9 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 from dofcore.eval.metrics import depth_edges, gaussian_blur
-from dofcore.mask import box_mean, dilate
+from dofcore.mask import box_mean, dilate, local_min
 
 F32 = npt.NDArray[np.float32]
 
@@ -23,10 +22,7 @@ def soft_edges(depth: F32, radius: int = 3) -> F32:
 
 def fattened(depth: F32, pixels: int = 3) -> F32:
     """Near objects grown by a few pixels (a minimum filter on depth)."""
-    padded = np.pad(depth, pixels, mode="edge")
-    window = 2 * pixels + 1
-    rows = sliding_window_view(padded, window, axis=0).min(-1)
-    return np.asarray(sliding_window_view(rows, window, axis=1).min(-1), dtype=np.float32)
+    return np.asarray(local_min(depth, pixels), dtype=np.float32)
 
 
 def noisy(depth: F32, amount: float = 0.05, seed: int = 0) -> F32:

@@ -1,0 +1,59 @@
+"""Depth edges blended by a network are snapped back to the photo's edge (docs/model.md 2.4)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import dofcore
+from conftest import LENS, depth_for_diameter
+from dofcore.depth_edges import sharpen_depth_edges
+from dofcore.mask import box_mean
+
+NEAR_M, FAR_M = 2.0, 10.0
+
+
+def step_scene(size: int = 40, edge: int = 17):
+    """A red subject (left, 2 m) against a green background (right, 10 m)."""
+    img = np.zeros((size, size, 3), np.uint8)
+    img[:, :edge] = (200, 40, 30)
+    img[:, edge:] = (40, 160, 60)
+    depth = np.full((size, size), FAR_M, np.float32)
+    depth[:, :edge] = NEAR_M
+    return img, depth
+
+
+def blended(depth: np.ndarray, radius: int = 3) -> np.ndarray:
+    """Inverse depth averaged over a (2 radius + 1)-square: an edge as a network draws it."""
+    return (1.0 / box_mean(1.0 / depth, radius)).astype(np.float32)
+
+
+def test_a_blended_edge_snaps_to_the_side_each_pixel_looks_like():
+    img, depth = step_scene()
+    soft = blended(depth)
+    assert (np.abs(soft / depth - 1) > 0.05).sum() > 100  # the blend moved a band of pixels
+    np.testing.assert_allclose(sharpen_depth_edges(img, soft), depth, rtol=1e-5)
+
+
+def test_exact_depth_is_left_alone_even_with_a_third_surface_between_two_others():
+    img, depth = step_scene()
+    depth[:, 20:24] = 4.0  # a post at 4 m between the subject and the background
+    img[:, 20:24] = (90, 90, 200)
+    np.testing.assert_array_equal(sharpen_depth_edges(img, depth), depth)
+
+
+def test_a_smooth_slope_is_left_alone():
+    img, _ = step_scene()
+    rows = np.linspace(3.0, 3.6, 40, dtype=np.float32)  # < 10 % over any 9 px
+    depth = np.repeat(rows[:, None], 40, axis=1)
+    np.testing.assert_array_equal(sharpen_depth_edges(img, depth), depth)
+
+
+def test_a_blended_outline_renders_as_sharp_as_the_exact_one():
+    img, depth = step_scene(48, 24)
+    depth[:, 24:] = depth_for_diameter(16.0, 1.8)
+    soft = blended(depth)
+    exact = dofcore.render(img, depth, 1.8, **LENS).astype(int)
+    sharpened = dofcore.render(img, soft, 1.8, **LENS).astype(int)
+    as_given = dofcore.render(img, soft, 1.8, sharpen_depth_edges=False, **LENS).astype(int)
+    assert np.abs(sharpened - exact).max() <= 1
+    assert np.abs(as_given - exact).max() > 20  # without it the subject's outline is smeared
