@@ -10,8 +10,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+import dofcore
 from dofcore.eval import scenes, truth
-from dofcore.eval.evaluate import SceneResult, Scores, evaluate
+from dofcore.eval.degrade import soft_edges
+from dofcore.eval.evaluate import SceneResult, Scores, evaluate, focus_pixel, photo_of
+from dofcore.eval.metrics import display
 
 
 def _cell(value: float | None) -> str:
@@ -45,6 +48,20 @@ def save_crops(result: SceneResult, folder: Path, box: tuple[slice, slice], tag:
     Image.fromarray(row).save(folder / f"quality_{result.name}_{tag}.png")
 
 
+def save_depth_edge_crops(render: truth.SceneRender, folder: Path, box: tuple[slice, slice]) -> None:
+    """Truth, and the render from depth with soft edges as given and with its edges sharpened."""
+    photo, clicked, soft = photo_of(render), focus_pixel(render.depth), soft_edges(render.depth)
+    tiles = [np.rint(display(render.truth) * 255).astype(np.uint8)]
+    for sharpen in (False, True):
+        tiles.append(np.asarray(dofcore.render(photo, soft, scenes.F_NUMBER, focus=clicked, focal_px=render.focal_px,
+                                               focal_length=scenes.FOCAL_LENGTH_MM, sharpen_depth_edges=sharpen)))
+    gap = np.full((box[0].stop - box[0].start, 4, 3), 255, np.uint8)
+    row = np.concatenate(sum(([t[box], gap] for t in tiles), [])[:-1], axis=1)
+    Image.fromarray(row).save(folder / f"depth_edges_{render.name}.png")
+
+
+DEPTH_EDGE_CROPS = {"sunlit": (slice(250, 430), slice(260, 440))}
+
 CROPS = {
     "lights": {"highlights": (slice(120, 370), slice(400, 650))},
     "foreground": {"edges": (slice(250, 500), slice(250, 500))},
@@ -73,6 +90,8 @@ def main() -> None:
             args.figures.mkdir(parents=True, exist_ok=True)
             for tag, box in CROPS.get(name, {}).items():
                 save_crops(result, args.figures, box, tag)
+            if name in DEPTH_EDGE_CROPS:
+                save_depth_edge_crops(truth.scene_render(name), args.figures, DEPTH_EDGE_CROPS[name])
     print(table(results))
     if not args.no_degraded:
         print()

@@ -151,9 +151,10 @@ impl<'a> Gather<'a> {
         out.par_chunks_exact_mut(width * 3)
             .enumerate()
             .for_each(|(y, row)| {
+                let mut row_reach = Vec::new();
                 for (tile, pixels) in row.chunks_mut(TILE * 3).enumerate() {
                     let half_width = self.tile_half_width[(y / TILE) * self.tiles_x + tile];
-                    let row_reach = self.row_reach(y, tile, half_width);
+                    self.fill_row_reach(y, tile, half_width, &mut row_reach);
                     for (i, pixel) in pixels.chunks_exact_mut(3).enumerate() {
                         let x = tile * TILE + i;
                         pixel.copy_from_slice(&self.gather_pixel(x, y, &row_reach));
@@ -165,17 +166,16 @@ impl<'a> Gather<'a> {
 
     /// For each source row y + dy (dy = -half_width..=half_width), the largest kernel radius
     /// in the columns the pixels of this TILE-wide segment of row y search.
-    fn row_reach(&self, y: usize, tile: usize, half_width: usize) -> Vec<f32> {
+    fn fill_row_reach(&self, y: usize, tile: usize, half_width: usize, row_reach: &mut Vec<f32>) {
         let (width, height) = (self.image.width, self.image.height);
         let first = (tile * TILE).saturating_sub(half_width) / TILE;
         let last = ((tile * TILE + TILE - 1 + half_width).min(width - 1)) / TILE;
-        (-(half_width as isize)..=half_width as isize)
-            .map(|dy| {
-                let source_y = (y as isize + dy).clamp(0, height as isize - 1) as usize;
-                let segments = &self.segment_radius[source_y * self.tiles_x..][first..=last];
-                segments.iter().copied().fold(0.0f32, f32::max)
-            })
-            .collect()
+        row_reach.clear();
+        row_reach.extend((-(half_width as isize)..=half_width as isize).map(|dy| {
+            let source_y = (y as isize + dy).clamp(0, height as isize - 1) as usize;
+            let segments = &self.segment_radius[source_y * self.tiles_x..][first..=last];
+            segments.iter().copied().fold(0.0f32, f32::max)
+        }));
     }
 
     /// `row_reach` bounds the sources' radii row by row: rows and columns that no kernel
