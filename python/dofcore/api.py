@@ -241,7 +241,10 @@ def render(
     """
     original_shape = check_image(img).shape
     height, width = original_shape[:2]
-    check_fits(height, width, copies=0 if img.flags.c_contiguous and img.ndim == 3 else img.nbytes)
+    grey = len(original_shape) == 2 or original_shape[2] == 1
+    # check_image_values copies a strided image, and makes RGB of a grey one.
+    copies = 3 * img.nbytes if grey else (0 if img.flags.c_contiguous else img.nbytes)
+    check_fits(height, width, copies=copies)
     img = check_image_values(img)
     depth = check_depth(depth, img.shape[:2])
     if sharpen_depth_edges:
@@ -265,4 +268,4 @@ def render(
     del linear
     out = from_linear(highlights.compress(blurred, gain, in_place=True), img.dtype)
     # Greyscale in, greyscale out: the three channels are equal.
-    return out if len(original_shape) == 3 and original_shape[2] == 3 else out[..., 0].reshape(original_shape)
+    return out[..., 0].reshape(original_shape) if grey else out

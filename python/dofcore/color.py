@@ -6,8 +6,8 @@ Shared by the engine and the reference: both render the same linear light.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt

@@ -43,6 +43,7 @@ def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32) -> F32:
     if ys.size == 0:
         return depth
     height, width = depth.shape
+
     def colour(rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
         return np.cbrt(to_linear(img[rows, cols]))
 
