@@ -5,7 +5,8 @@ from one run of this file, so it compares like with like.
 - the same scene at f/1.4, f/2.8 and f/8: how cost grows with the blur;
 - the same scene (same framing and lens) at 0.5, 1 and 8 megapixels: how cost grows with size;
 - 1 and 2 threads on a 512 x 512 crop;
-- engine and numpy reference on the same 96 x 96 crop, where the reference finishes in seconds.
+- engine and numpy reference on the same 96 x 96 crop, where the reference finishes in seconds;
+- the fast quality level (docs/model.md 8) on the full frame, median of 10, and by f-number.
 """
 
 from __future__ import annotations
@@ -61,3 +62,16 @@ def test_threads(benchmark, threads):
 def test_crop(benchmark, engine):
     render = dofcore.render if engine == "rust" else dofcore.reference.render
     benchmark.pedantic(render, (IMG[CROP], DEPTH[CROP], F_NUMBER), LENS, rounds=3, iterations=1)
+
+
+@pytest.mark.benchmark(group="1500x1500 fast level")
+def test_fast_full_size(benchmark):
+    benchmark.pedantic(dofcore.render, (IMG, DEPTH, F_NUMBER), dict(LENS, quality="fast"),
+                       rounds=10, iterations=1)
+
+
+@pytest.mark.benchmark(group="1500x1500 fast level by f-number")
+@pytest.mark.parametrize("f_number", [1.4, 2.8, 8.0])
+def test_fast_f_number(benchmark, f_number):
+    benchmark.pedantic(dofcore.render, (IMG, DEPTH, f_number), dict(LENS, quality="fast"),
+                       rounds=5, iterations=1)

@@ -4,6 +4,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "DEFAULT_MIN_RADIUS",
     "MAX_BLADES",
     "MAX_BLUR_DIAMETER_PX",
     "MAX_THREADS",
@@ -16,6 +17,7 @@ SAME_SURFACE_TOLERANCE_PX: float
 MAX_BLUR_DIAMETER_PX: int
 MAX_BLADES: int
 MAX_THREADS: int
+DEFAULT_MIN_RADIUS: float
 
 def circle_of_confusion(
     depth: npt.NDArray[np.float32], aperture_m: float, focal_px: float, focus_m: float
@@ -27,4 +29,5 @@ def render_linear_rgb(
     rotation_rad: float = 0.0,
     curvature: float = 0.0,
     threads: int = 0,
+    min_radius: float | None = None,
 ) -> npt.NDArray[np.float32]: ...

@@ -35,6 +35,27 @@ pub fn render_linear(
     aperture: &Aperture,
     threads: usize,
 ) -> Result<Vec<f32>, DofError> {
+    let (pool, max_radius) = checked_pool(image, coc, threads)?;
+    Ok(pool.install(|| {
+        let kernels = KernelTable::new(aperture, max_radius);
+        let gather = Gather::new(Sources::pixels(image, coc), &kernels, f32::INFINITY);
+        let mut out = vec![0.0f32; image.width * image.height * 3];
+        gather.run(
+            &mut out,
+            |_, _| true,
+            |_, _, [near, surface, behind]| composite(&near, &surface, &behind),
+        );
+        out
+    }))
+}
+
+/// Check what every engine is given, and make its thread pool; also returns the largest blur
+/// radius.
+pub(crate) fn checked_pool(
+    image: Image<'_>,
+    coc: &[f32],
+    threads: usize,
+) -> Result<(rayon::ThreadPool, f32), DofError> {
     let Image { width, height, .. } = image;
     let shape = format!("{height} x {width}");
     if width == 0 || height == 0 {
@@ -81,6 +102,14 @@ pub fn render_linear(
             max: MAX_THREADS,
         });
     }
+    let max_radius = coc.iter().fold(0.0f32, |m, &c| m.max(radius(c)));
+    let diameter = 2.0 * f64::from(max_radius);
+    if diameter > MAX_BLUR_DIAMETER_PX as f64 {
+        return Err(DofError::BlurTooLarge {
+            diameter,
+            limit: MAX_BLUR_DIAMETER_PX,
+        });
+    }
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -88,86 +117,146 @@ pub fn render_linear(
             threads,
             reason: err.to_string(),
         })?;
-    pool.install(|| Gather::new(image, coc, aperture).map(|gather| gather.run()))
+    Ok((pool, max_radius))
 }
 
 /// Kernel radius of a signed CoC diameter; computed where needed rather than stored, to keep a
 /// render's memory down (docs/reliability.md).
 #[inline]
-fn radius(coc: f32) -> f32 {
+pub(crate) fn radius(coc: f32) -> f32 {
     coc.abs() * 0.5
 }
 
+/// What the gather reads: a grid of light sources. The photo's pixels, or the cells of a
+/// coarser level (docs/model.md 8), each `scale` pixels wide and standing for `mass` (a share
+/// of its pixels; empty: all) of its area.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sources<'a> {
+    pub rgb: &'a [f32],
+    /// Signed CoC diameter, in pixels of the photo.
+    pub coc: &'a [f32],
+    pub mass: &'a [f32],
+    pub width: usize,
+    pub height: usize,
+    pub scale: f32,
+}
+
+impl<'a> Sources<'a> {
+    pub fn pixels(image: Image<'a>, coc: &'a [f32]) -> Self {
+        Self {
+            rgb: image.rgb,
+            coc,
+            mass: &[],
+            width: image.width,
+            height: image.height,
+            scale: 1.0,
+        }
+    }
+
+    /// Kernel radius in cells (a multiplication: this is in the inner loop).
+    #[inline]
+    fn radius(&self, coc: f32) -> f32 {
+        coc.abs() * (0.5 / self.scale)
+    }
+}
+
 /// Per-render state shared by all rows.
-struct Gather<'a> {
-    image: Image<'a>,
-    coc: &'a [f32],
+pub(crate) struct Gather<'a> {
+    sources: Sources<'a>,
+    /// 1 / kernel area; 0 for the sources left out (radius at or above the cap).
     inverse_area: Vec<f32>,
-    kernels: KernelTable,
+    kernels: &'a KernelTable,
     tiles_x: usize,
     /// Search half-width of each tile: covers every kernel that can reach into it.
     tile_half_width: Vec<usize>,
     /// Largest kernel radius in each row's TILE-wide segments (row-major, tiles_x per row).
     segment_radius: Vec<f32>,
+    /// The mass of the photo's pixels, one row of the kernel table long.
+    ones: Vec<f32>,
 }
 
 impl<'a> Gather<'a> {
-    fn new(image: Image<'a>, coc: &'a [f32], aperture: &Aperture) -> Result<Self, DofError> {
-        let max_radius = coc.iter().fold(0.0f32, |m, &c| m.max(radius(c)));
-        let diameter = 2.0 * f64::from(max_radius);
-        if diameter > MAX_BLUR_DIAMETER_PX as f64 {
-            return Err(DofError::BlurTooLarge {
-                diameter,
-                limit: MAX_BLUR_DIAMETER_PX,
-            });
-        }
-        let kernels = KernelTable::new(aperture, max_radius);
-        let inverse_area = coc
+    /// Sources of radius `cap` (in cells) or more are left out: a coarser level brings them.
+    pub fn new(sources: Sources<'a>, kernels: &'a KernelTable, cap: f32) -> Self {
+        let gathered = |c: f32| {
+            let r = sources.radius(c);
+            if r < cap {
+                r
+            } else {
+                -1.0
+            }
+        };
+        let inverse_area = sources
+            .coc
             .par_iter()
-            .map(|&c| (1.0 / kernels.area(radius(c))) as f32)
-            .collect();
-        let (tiles_x, tile_half_width) = tile_reach(coc, image.width, image.height, &kernels);
-        let segment_radius = coc
-            .par_chunks_exact(image.width)
-            .flat_map_iter(|row| {
-                row.chunks(TILE)
-                    .map(|segment| segment.iter().fold(0.0f32, |m, &c| m.max(radius(c))))
+            .map(|&c| match gathered(c) {
+                r if r >= 0.0 => (1.0 / kernels.area(r)) as f32,
+                _ => 0.0,
             })
             .collect();
-        Ok(Self {
-            image,
-            coc,
+        let reach = |c: f32| gathered(c).max(0.0);
+        let (tiles_x, tile_half_width) =
+            tile_reach(sources.coc, sources.width, sources.height, kernels, reach);
+        let segment_radius = sources
+            .coc
+            .par_chunks_exact(sources.width)
+            .flat_map_iter(|row| {
+                row.chunks(TILE)
+                    .map(|segment| segment.iter().fold(0.0f32, |m, &c| m.max(reach(c))))
+            })
+            .collect();
+        Self {
+            sources,
             inverse_area,
             kernels,
             tiles_x,
             tile_half_width,
             segment_radius,
-        })
+            ones: vec![1.0; 2 * kernels.half_width() + 1],
+        }
     }
 
-    fn run(&self) -> Vec<f32> {
-        let width = self.image.width;
-        let mut out = vec![0.0f32; width * self.image.height * 3];
+    /// Gather every cell for which `wanted(x, y)` holds into `out` (3 values per cell), through
+    /// `finish(x, y, [near, surface, behind])`.
+    pub fn run(
+        &self,
+        out: &mut [f32],
+        wanted: impl Fn(usize, usize) -> bool + Sync,
+        finish: impl Fn(usize, usize, [Layer; 3]) -> [f32; 3] + Sync,
+    ) {
+        let width = self.sources.width;
+        // Rows may be shared out one by one: the work is often all in a few of them.
         out.par_chunks_exact_mut(width * 3)
             .enumerate()
+            .with_max_len(1)
             .for_each(|(y, row)| {
                 let mut row_reach = Vec::new();
                 for (tile, pixels) in row.chunks_mut(TILE * 3).enumerate() {
+                    let first = tile * TILE;
+                    if !(first..first + pixels.len() / 3).any(|x| wanted(x, y)) {
+                        continue;
+                    }
                     let half_width = self.tile_half_width[(y / TILE) * self.tiles_x + tile];
                     self.fill_row_reach(y, tile, half_width, &mut row_reach);
                     for (i, pixel) in pixels.chunks_exact_mut(3).enumerate() {
-                        let x = tile * TILE + i;
-                        pixel.copy_from_slice(&self.gather_pixel(x, y, &row_reach));
+                        let x = first + i;
+                        if wanted(x, y) {
+                            let layers = if self.sources.mass.is_empty() {
+                                self.layers::<false>(x, y, &row_reach)
+                            } else {
+                                self.layers::<true>(x, y, &row_reach)
+                            };
+                            pixel.copy_from_slice(&finish(x, y, layers));
+                        }
                     }
                 }
             });
-        out
     }
 
     /// For each source row y + dy (dy = -half_width..=half_width), the largest kernel radius
     /// in the columns the pixels of this TILE-wide segment of row y search.
     fn fill_row_reach(&self, y: usize, tile: usize, half_width: usize, row_reach: &mut Vec<f32>) {
-        let (width, height) = (self.image.width, self.image.height);
+        let (width, height) = (self.sources.width, self.sources.height);
         let first = (tile * TILE).saturating_sub(half_width) / TILE;
         let last = ((tile * TILE + TILE - 1 + half_width).min(width - 1)) / TILE;
         row_reach.clear();
@@ -178,21 +267,30 @@ impl<'a> Gather<'a> {
         }));
     }
 
-    /// `row_reach` bounds the sources' radii row by row: rows and columns that no kernel
-    /// reaches from there are skipped (they would add exactly zero).
-    fn gather_pixel(&self, x: usize, y: usize, row_reach: &[f32]) -> [f32; 3] {
-        let Image {
-            rgb, width, height, ..
-        } = self.image;
+    /// The three depth groups of cell (x, y). `row_reach` bounds the sources' radii row by
+    /// row: rows and columns that no kernel reaches from there are skipped (they would add
+    /// exactly zero). WEIGHTED: the sources carry a mass.
+    fn layers<const WEIGHTED: bool>(&self, x: usize, y: usize, row_reach: &[f32]) -> [Layer; 3] {
+        let Sources {
+            rgb,
+            coc,
+            mass,
+            width,
+            height,
+            ..
+        } = self.sources;
         let centre = y * width + x;
-        let centre_coc = self.coc[centre];
-        let centre_radius = radius(centre_coc);
+        let centre_coc = coc[centre];
+        let centre_radius = self.sources.radius(centre_coc);
         let centre_inverse_area = self.inverse_area[centre];
         let (nearer_than, farther_than) = (
             centre_coc - SAME_SURFACE_TOLERANCE_PX,
             centre_coc + SAME_SURFACE_TOLERANCE_PX,
         );
         let half_width = (row_reach.len() / 2) as isize;
+        let mass_of = |source: usize| if WEIGHTED { mass[source] } else { 1.0 };
+        let weighed = |weight: f32, mass: f32| if WEIGHTED { weight * mass } else { weight };
+        let radius_per_coc = 0.5 / self.sources.scale;
 
         let mut near = Layer::default();
         let mut surface = Layer::default();
@@ -216,29 +314,37 @@ impl<'a> Gather<'a> {
             let (rho_front, rho_behind) = (self.kernels.row(dy), self.kernels.row(-dy));
             let h = self.kernels.half_width() as isize;
             let mut rows = [Layer::default(); 3];
-            // One source: its CoC, 1 / kernel area, light, and the norm of its offset either way.
-            let mut add =
-                |source_coc: f32, inverse_area: f32, colour: &[f32], front: f32, back: f32| {
-                    let source_radius = radius(source_coc);
-                    let rho = if source_coc < 0.0 { front } else { back };
-                    if source_coc < nearer_than {
-                        rows[0].add(colour, coverage(source_radius, rho) * inverse_area);
-                    } else if source_coc <= farther_than {
-                        rows[1].add(colour, coverage(source_radius, rho) * inverse_area);
-                    } else {
-                        // What lies behind the centre's surface is seen through its gaps; where the
-                        // centre is the blurrier, its own kernel bounds the estimate of what it hides.
-                        let weight = coverage(centre_radius.max(source_radius), rho)
-                            * centre_inverse_area.min(inverse_area);
-                        rows[2].add(colour, weight);
-                    }
-                };
+            // One source: its CoC, 1 / kernel area, mass, light, and the norm of its offset
+            // either way.
+            let mut add = |source_coc: f32,
+                           inverse_area: f32,
+                           mass: f32,
+                           colour: &[f32],
+                           front: f32,
+                           back: f32| {
+                let source_radius = source_coc.abs() * radius_per_coc;
+                let rho = if source_coc < 0.0 { front } else { back };
+                if source_coc < nearer_than {
+                    let weight = coverage(source_radius, rho) * inverse_area;
+                    rows[0].add(colour, weighed(weight, mass));
+                } else if source_coc <= farther_than {
+                    let weight = coverage(source_radius, rho) * inverse_area;
+                    rows[1].add(colour, weighed(weight, mass));
+                } else {
+                    // What lies behind the centre's surface is seen through its gaps; where the
+                    // centre is the blurrier, its own kernel bounds the estimate of what it hides.
+                    let weight = coverage(centre_radius.max(source_radius), rho)
+                        * centre_inverse_area.min(inverse_area);
+                    rows[2].add(colour, weighed(weight, mass));
+                }
+            };
             let at = |dx: isize, source: usize| {
-                let colour = &rgb[source * 3..source * 3 + 3];
                 let (front, back) = (rho_front[(h + dx) as usize], rho_behind[(h - dx) as usize]);
+                let colour = &rgb[source * 3..source * 3 + 3];
                 (
-                    self.coc[source],
+                    coc[source],
                     self.inverse_area[source],
+                    mass_of(source),
                     colour,
                     front,
                     back,
@@ -248,8 +354,8 @@ impl<'a> Gather<'a> {
             let x = x as isize;
             let (inside_from, inside_to) = ((-x).max(-span), (width as isize - 1 - x).min(span));
             for dx in -span..inside_from {
-                let (c, a, colour, front, back) = at(dx, row);
-                add(c, a, colour, front, back);
+                let (c, a, m, colour, front, back) = at(dx, row);
+                add(c, a, m, colour, front, back);
             }
             if inside_from <= inside_to {
                 let sources = row + (x + inside_from) as usize..=row + (x + inside_to) as usize;
@@ -258,45 +364,51 @@ impl<'a> Gather<'a> {
                 let backs = rho_behind[(h - inside_to) as usize..=(h - inside_from) as usize]
                     .iter()
                     .rev();
-                let columns = self.coc[sources.clone()]
+                let masses = if WEIGHTED {
+                    &mass[sources.clone()]
+                } else {
+                    &self.ones[..fronts.len()]
+                };
+                let columns = coc[sources.clone()]
                     .iter()
-                    .zip(&self.inverse_area[sources]);
-                for (((&c, &a), colour), (&front, &back)) in
+                    .zip(&self.inverse_area[sources])
+                    .zip(masses);
+                for ((((&c, &a), &m), colour), (&front, &back)) in
                     columns.zip(colours).zip(fronts.iter().zip(backs))
                 {
-                    add(c, a, colour, front, back);
+                    add(c, a, m, colour, front, back);
                 }
             }
             for dx in inside_to + 1..=span {
-                let (c, a, colour, front, back) = at(dx, row + width - 1);
-                add(c, a, colour, front, back);
+                let (c, a, m, colour, front, back) = at(dx, row + width - 1);
+                add(c, a, m, colour, front, back);
             }
             let [row_near, row_surface, row_behind] = rows;
             near.merge(&row_near);
             surface.merge(&row_surface);
             behind.merge(&row_behind);
         }
-        composite(&near, &surface, &behind)
+        [near, surface, behind]
     }
 }
 
 /// Premultiplied colour and total weight of one depth group.
 #[derive(Debug, Default, Clone, Copy)]
-struct Layer {
-    colour: [f32; 3],
-    weight: f32,
+pub(crate) struct Layer {
+    pub colour: [f32; 3],
+    pub weight: f32,
 }
 
 impl Layer {
     #[inline]
-    fn add(&mut self, colour: &[f32], weight: f32) {
+    pub fn add(&mut self, colour: &[f32], weight: f32) {
         self.colour[0] += weight * colour[0];
         self.colour[1] += weight * colour[1];
         self.colour[2] += weight * colour[2];
         self.weight += weight;
     }
 
-    fn merge(&mut self, other: &Layer) {
+    pub fn merge(&mut self, other: &Layer) {
         for (total, part) in self.colour.iter_mut().zip(other.colour) {
             *total += part;
         }
@@ -320,7 +432,7 @@ impl Layer {
 /// Nearer samples over the centre's surface, whose gap shows what is behind it (docs/model.md,
 /// 5.3): the behind group fills as much of the gap as it covers, with its own mean colour; the
 /// rest of the gap is hidden in the photo and takes the surface's mean colour.
-fn composite(near: &Layer, surface: &Layer, behind: &Layer) -> [f32; 3] {
+pub(crate) fn composite(near: &Layer, surface: &Layer, behind: &Layer) -> [f32; 3] {
     let near = near.clamped();
     let surface = surface.clamped();
     let gap = 1.0 - surface.weight;
@@ -347,13 +459,14 @@ fn tile_reach(
     width: usize,
     height: usize,
     kernels: &KernelTable,
+    reach: impl Fn(f32) -> f32,
 ) -> (usize, Vec<usize>) {
     let tiles_x = width.div_ceil(TILE);
     let tiles_y = height.div_ceil(TILE);
     let mut tile_max = vec![0.0f32; tiles_x * tiles_y];
     for (index, &c) in coc.iter().enumerate() {
         let tile = (index / width / TILE) * tiles_x + (index % width) / TILE;
-        tile_max[tile] = tile_max[tile].max(radius(c));
+        tile_max[tile] = tile_max[tile].max(reach(c));
     }
     let reach_tiles = kernels.half_width().div_ceil(TILE) + 1;
     // Pixels of tiles `steps` apart are at least this far apart along that axis.

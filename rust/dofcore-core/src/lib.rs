@@ -7,6 +7,7 @@ pub mod aperture;
 pub mod error;
 pub mod gather;
 pub mod lens;
+pub mod pyramid;
 
 pub use aperture::{Aperture, KernelTable};
 pub use error::{catch_panic, DofError};
@@ -14,3 +15,4 @@ pub use gather::{
     render_linear, Image, MAX_BLUR_DIAMETER_PX, MAX_THREADS, SAME_SURFACE_TOLERANCE_PX,
 };
 pub use lens::Lens;
+pub use pyramid::{render_pyramid, DEFAULT_MIN_RADIUS};

@@ -1,6 +1,6 @@
 //! Python bindings: convert numpy arrays to slices, release the GIL, map errors. Nothing else.
 
-use dofcore_core::{catch_panic, render_linear, Aperture, DofError, Image, Lens};
+use dofcore_core::{catch_panic, render_linear, render_pyramid, Aperture, DofError, Image, Lens};
 use numpy::{
     IntoPyArray, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray2, PyReadonlyArray3,
     PyUntypedArrayMethods,
@@ -51,8 +51,11 @@ fn circle_of_confusion<'py>(
 }
 
 /// Depth-of-field render of a linear RGB image (H x W x 3) given its signed CoC map (H x W).
+/// min_radius: None renders exactly; a radius (px, >= 1) renders each pixel on the pyramid
+/// level where its kernel is that many to twice that many cells wide (docs/model.md 8).
 #[pyfunction]
-#[pyo3(signature = (rgb, coc, blades=0, rotation_rad=0.0, curvature=0.0, threads=0))]
+#[pyo3(signature = (rgb, coc, blades=0, rotation_rad=0.0, curvature=0.0, threads=0, min_radius=None))]
+#[allow(clippy::too_many_arguments)]
 fn render_linear_rgb<'py>(
     py: Python<'py>,
     rgb: PyReadonlyArray3<'py, f32>,
@@ -61,6 +64,7 @@ fn render_linear_rgb<'py>(
     rotation_rad: f64,
     curvature: f64,
     threads: usize,
+    min_radius: Option<f32>,
 ) -> PyResult<Bound<'py, PyArray3<f32>>> {
     let aperture = Aperture::new(blades, rotation_rad, curvature).map_err(PyDofError)?;
     let shape = rgb.shape();
@@ -80,7 +84,12 @@ fn render_linear_rgb<'py>(
     let coc = contiguous(coc.as_slice(), "circle of confusion map")?;
     let image = Image { rgb, width, height };
     let out = py
-        .detach(|| catch_panic(|| render_linear(image, coc, &aperture, threads)))
+        .detach(|| {
+            catch_panic(|| match min_radius {
+                None => render_linear(image, coc, &aperture, threads),
+                Some(t) => render_pyramid(image, coc, &aperture, threads, t),
+            })
+        })
         .map_err(PyDofError)?;
     Ok(out.into_pyarray(py).reshape([height, width, 3])?)
 }
@@ -96,5 +105,6 @@ fn _dofcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_BLUR_DIAMETER_PX", dofcore_core::MAX_BLUR_DIAMETER_PX)?;
     m.add("MAX_BLADES", dofcore_core::aperture::MAX_BLADES)?;
     m.add("MAX_THREADS", dofcore_core::MAX_THREADS)?;
+    m.add("DEFAULT_MIN_RADIUS", dofcore_core::DEFAULT_MIN_RADIUS)?;
     Ok(())
 }

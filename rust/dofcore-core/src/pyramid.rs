@@ -1,0 +1,663 @@
+//! The fast quality level (docs/model.md 8): the gather of docs/model.md 5, each pixel computed
+//! at the resolution its own blur needs, and very blurred light brought in from coarser levels.
+//!
+//! Blur radii are cut into bands: band 0 below 2T, band b >= 1 from T 2^b to T 2^(b+1) pixels,
+//! where T is `min_radius`. A pixel of band L is gathered on level L, the photo averaged over
+//! 2^L x 2^L cells, where its kernel is T to 2T cells wide; that gather takes the sources of
+//! bands up to L + 1 with the model's groups. Sources of band L + 2 and above are at least twice
+//! as blurred as the pixel, so the model puts them in front of it or behind it by the sign of
+//! their CoC alone, with their own kernel's weight: their light is a smooth field, splatted on
+//! their own band's level and interpolated. Levels above 0 are interpolated to the photo's
+//! pixels from the cells whose CoC is nearest each pixel's, so light does not cross depth edges.
+
+use rayon::prelude::*;
+
+use crate::aperture::{coverage, Aperture, KernelTable};
+use crate::error::DofError;
+use crate::gather::{checked_pool, composite, radius, Gather, Image, Layer, Sources};
+
+/// The default quality: a pixel is gathered where its kernel is 4 to 8 cells wide.
+pub const DEFAULT_MIN_RADIUS: f32 = 4.0;
+
+/// Render like `gather::render_linear`, coarse where the blur is large. `min_radius` (T, in
+/// pixels, at least 1) sets the quality: larger is slower and closer to the exact gather.
+pub fn render_pyramid(
+    image: Image<'_>,
+    coc: &[f32],
+    aperture: &Aperture,
+    threads: usize,
+    min_radius: f32,
+) -> Result<Vec<f32>, DofError> {
+    if !(min_radius >= 1.0 && min_radius.is_finite()) {
+        return Err(DofError::NotPositive {
+            what: "minimum gather radius (>= 1)",
+            value: f64::from(min_radius),
+        });
+    }
+    let (pool, max_radius) = checked_pool(image, coc, threads)?;
+    Ok(pool.install(|| Pyramid::new(image, coc, aperture, min_radius, max_radius).render()))
+}
+
+/// Cells of the coarsest level are at most this fraction of the frame's shorter side: a level
+/// needs cells enough to tell the frame's shapes apart.
+const MIN_CELLS_ACROSS: usize = 16;
+
+/// Band of a blur radius r (pixels): 0 below 2T, else b with T 2^b <= r < T 2^(b+1).
+fn band(radius: f32, t: f32) -> usize {
+    let mut band = 0;
+    while radius >= t * (1u64 << (band + 1)) as f32 {
+        band += 1;
+    }
+    band
+}
+
+/// Sources of radius below this many pixels are gathered on level `level`.
+fn gathered_below(level: usize, t: f32) -> f32 {
+    t * (1u64 << (level + 2)) as f32
+}
+
+/// A level's grid of cells, `scale` pixels wide, with a ring of one cell around the frame that
+/// holds the frame's edge pixels: the gather repeats the outermost cells beyond the frame, and
+/// the model continues the scene beyond it as its edge pixels (docs/model.md 5.1).
+#[derive(Debug, Clone, Copy)]
+struct Grid {
+    /// Cells across and down, the ring included.
+    width: usize,
+    height: usize,
+    scale: usize,
+}
+
+impl Grid {
+    fn new(image: Image<'_>, level: usize) -> Self {
+        let scale = 1 << level;
+        Self {
+            width: image.width.div_ceil(scale) + 2,
+            height: image.height.div_ceil(scale) + 2,
+            scale,
+        }
+    }
+
+    fn cells(&self) -> usize {
+        self.width * self.height
+    }
+
+    fn in_frame(&self, x: usize, y: usize) -> bool {
+        (1..self.width - 1).contains(&x) && (1..self.height - 1).contains(&y)
+    }
+
+    /// The four cells in the frame around the photo position (x, y) (pixel centres at +0.5)
+    /// with their bilinear weights; outside their centres the outermost cells take the weight.
+    fn bilinear(&self, x: f32, y: f32) -> [(usize, f32); 4] {
+        let scale = self.scale as f32;
+        let axis = |position: f32, cells: usize| {
+            let inside = cells - 2;
+            let u = (position / scale - 0.5).clamp(0.0, (inside - 1) as f32);
+            let first = (u as usize).min(inside.saturating_sub(2));
+            let second = (first + 1).min(inside - 1);
+            (first + 1, second + 1, u - first as f32)
+        };
+        let (x0, x1, fx) = axis(x, self.width);
+        let (y0, y1, fy) = axis(y, self.height);
+        [
+            (y0 * self.width + x0, (1.0 - fx) * (1.0 - fy)),
+            (y0 * self.width + x1, fx * (1.0 - fy)),
+            (y1 * self.width + x0, (1.0 - fx) * fy),
+            (y1 * self.width + x1, fx * fy),
+        ]
+    }
+
+    /// The photo's pixels in cell (cx, cy): a block inside the frame, the edge pixels beside
+    /// it on the ring.
+    fn pixels(&self, image: Image<'_>, cx: usize, cy: usize) -> impl Iterator<Item = usize> {
+        let (width, scale) = (image.width, self.scale);
+        let span = |cell: usize, cells: usize, size: usize| {
+            if cell == 0 {
+                0..1
+            } else if cell == cells - 1 {
+                size - 1..size
+            } else {
+                (cell - 1) * scale..(cell * scale).min(size)
+            }
+        };
+        let columns = span(cx, self.width, width);
+        span(cy, self.height, image.height)
+            .flat_map(move |y| columns.clone().map(move |x| y * width + x))
+    }
+}
+
+/// Light sources averaged over the cells of a level: mean colour, mean signed CoC (pixels of
+/// the photo), and the share of the cell's pixels they stand for.
+#[derive(Debug, Default)]
+struct CellSources {
+    rgb: Vec<f32>,
+    coc: Vec<f32>,
+    mass: Vec<f32>,
+}
+
+impl CellSources {
+    fn with_cells(cells: usize) -> Self {
+        Self {
+            rgb: vec![0.0; cells * 3],
+            coc: vec![0.0; cells],
+            mass: vec![0.0; cells],
+        }
+    }
+
+    fn view(&self, grid: Grid) -> Sources<'_> {
+        Sources {
+            rgb: &self.rgb,
+            coc: &self.coc,
+            mass: &self.mass,
+            width: grid.width,
+            height: grid.height,
+            scale: grid.scale as f32,
+        }
+    }
+}
+
+/// Running sums of a cell's pixels of one kind.
+#[derive(Debug, Default, Clone, Copy)]
+struct Sum {
+    rgb: [f32; 3],
+    coc: f32,
+    count: u32,
+}
+
+impl Sum {
+    fn add(&mut self, rgb: &[f32], coc: f32) {
+        for (total, value) in self.rgb.iter_mut().zip(rgb) {
+            *total += value;
+        }
+        self.coc += coc;
+        self.count += 1;
+    }
+
+    fn store(&self, of: u32, sources: &mut CellSources, cell: usize) {
+        if self.count > 0 {
+            let n = self.count as f32;
+            for (out, total) in sources.rgb[cell * 3..cell * 3 + 3].iter_mut().zip(self.rgb) {
+                *out = total / n;
+            }
+            sources.coc[cell] = self.coc / n;
+            sources.mass[cell] = n / of as f32;
+        }
+    }
+}
+
+/// A level's cells, from one pass over the photo: the sources it gathers (bands up to
+/// level + 1), its own band's sources in front of and behind the focus (for the splat), and
+/// which cells hold a pixel of its band.
+struct LevelSources {
+    gathered: CellSources,
+    splat: [CellSources; 2],
+    holds_band: Vec<bool>,
+}
+
+impl LevelSources {
+    fn new(image: Image<'_>, coc: &[f32], bands: &[u8], grid: Grid, level: usize) -> Self {
+        let cells = grid.cells();
+        let mut out = Self {
+            gathered: CellSources::with_cells(cells),
+            splat: [
+                CellSources::with_cells(cells),
+                CellSources::with_cells(cells),
+            ],
+            holds_band: vec![false; cells],
+        };
+        let sums: Vec<[Sum; 3]> = (0..cells)
+            .into_par_iter()
+            .map(|cell| {
+                let mut sums = [Sum::default(); 3];
+                for pixel in grid.pixels(image, cell % grid.width, cell / grid.width) {
+                    let (band, c) = (usize::from(bands[pixel]), coc[pixel]);
+                    let rgb = &image.rgb[pixel * 3..pixel * 3 + 3];
+                    if band <= level + 1 {
+                        sums[0].add(rgb, c);
+                    }
+                    if band == level {
+                        sums[if c < 0.0 { 1 } else { 2 }].add(rgb, c);
+                    }
+                }
+                sums
+            })
+            .collect();
+        for (cell, [gathered, front, back]) in sums.iter().enumerate() {
+            let all = grid
+                .pixels(image, cell % grid.width, cell / grid.width)
+                .count() as u32;
+            gathered.store(all, &mut out.gathered, cell);
+            front.store(all, &mut out.splat[0], cell);
+            back.store(all, &mut out.splat[1], cell);
+            out.holds_band[cell] = front.count + back.count > 0;
+        }
+        out
+    }
+}
+
+/// Near and behind light of the sources far blurrier than a pixel, per cell of a level:
+/// premultiplied colour and weight of each.
+type Far = [Layer; 2];
+
+fn add_far(total: &mut Far, part: &Far, share: f32) {
+    for (layer, other) in total.iter_mut().zip(part) {
+        for (c, o) in layer.colour.iter_mut().zip(other.colour) {
+            *c += share * o;
+        }
+        layer.weight += share * other.weight;
+    }
+}
+
+struct Pyramid<'a> {
+    image: Image<'a>,
+    coc: &'a [f32],
+    t: f32,
+    /// The coarsest level: the band of the most blurred pixel, or fewer where the frame is
+    /// small. Bands above it are gathered on it, with kernels wider than 2T cells.
+    top: usize,
+    kernels: KernelTable,
+    /// For the pixels gathered exactly.
+    full_kernels: KernelTable,
+}
+
+impl<'a> Pyramid<'a> {
+    fn new(image: Image<'a>, coc: &'a [f32], aperture: &Aperture, t: f32, max_radius: f32) -> Self {
+        let mut top = band(max_radius, t);
+        while top > 0 && image.width.min(image.height) >> top < MIN_CELLS_ACROSS {
+            top -= 1;
+        }
+        // No level below the top gathers a kernel wider than 4T cells.
+        let widest = max_radius
+            .min(4.0 * t)
+            .max(max_radius / (1u64 << top) as f32);
+        let kernels = KernelTable::new(aperture, widest + 1.0);
+        Self {
+            image,
+            coc,
+            t,
+            top,
+            kernels,
+            full_kernels: KernelTable::new(aperture, max_radius),
+        }
+    }
+
+    fn band(&self, radius: f32) -> usize {
+        band(radius, self.t).min(self.top)
+    }
+
+    fn grid(&self, level: usize) -> Grid {
+        Grid::new(self.image, level)
+    }
+
+    fn render(&self) -> Vec<f32> {
+        let (image, t) = (self.image, self.t);
+        let bands: Vec<u8> = self
+            .coc
+            .par_iter()
+            .map(|&c| self.band(radius(c)) as u8)
+            .collect();
+        // sources[l - 1]: level l's cells (levels 1 and up; level 0 is the photo).
+        let sources: Vec<LevelSources> = (1..=self.top)
+            .map(|level| LevelSources::new(image, self.coc, &bands, self.grid(level), level))
+            .collect();
+        // splats[b]: the light of band b's sources on level b (bands 2 and up).
+        let splats: Vec<Vec<Far>> = (0..=self.top)
+            .map(|level| {
+                if level >= 2 {
+                    self.splat(level, &sources[level - 1])
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        // Each level's cells, gathered where some pixel of that band will read them.
+        let levels: Vec<(Grid, Vec<f32>)> = (1..=self.top)
+            .map(|level| self.gather_level(level, &sources[level - 1], &splats))
+            .collect();
+
+        let mut out = vec![0.0f32; image.width * image.height * 3];
+        // Level 0 gathers bands 0 and 1: every source if there is no band 2.
+        let cap = if self.top >= 2 {
+            gathered_below(0, t)
+        } else {
+            f32::INFINITY
+        };
+        let gather = Gather::new(Sources::pixels(image, self.coc), &self.kernels, cap);
+        gather.run(
+            &mut out,
+            |x, y| bands[y * image.width + x] == 0,
+            |x, y, [mut near, surface, mut behind]| {
+                let [far_near, far_behind] =
+                    self.far_light(&splats, 0, x as f32 + 0.5, y as f32 + 0.5);
+                near.merge(&far_near);
+                behind.merge(&far_behind);
+                composite(&near, &surface, &behind)
+            },
+        );
+        // Pixels of a surface that no cell around them stands for (thin shapes, mixed cells):
+        // gathered exactly.
+        let unmatched: Vec<bool> = out
+            .par_chunks_exact_mut(image.width * 3)
+            .enumerate()
+            .flat_map_iter(|(y, row)| {
+                let mut unmatched = vec![false; image.width];
+                for ((x, pixel), missed) in row.chunks_exact_mut(3).enumerate().zip(&mut unmatched)
+                {
+                    let index = y * image.width + x;
+                    let level = usize::from(bands[index]);
+                    if level > 0 {
+                        let (grid, rgb) = &levels[level - 1];
+                        let coc = &sources[level - 1].gathered.coc;
+                        match interpolate(*grid, rgb, coc, self.coc[index], x, y) {
+                            Some(colour) => pixel.copy_from_slice(&colour),
+                            None => *missed = true,
+                        }
+                    }
+                }
+                unmatched
+            })
+            .collect();
+        if unmatched.contains(&true) {
+            let exact = Gather::new(
+                Sources::pixels(image, self.coc),
+                &self.full_kernels,
+                f32::INFINITY,
+            );
+            exact.run(
+                &mut out,
+                |x, y| unmatched[y * image.width + x],
+                |_, _, [near, surface, behind]| composite(&near, &surface, &behind),
+            );
+        }
+        out
+    }
+
+    /// Light of the bands from level + 2 up at photo position (x, y): each band's splat,
+    /// interpolated.
+    fn far_light(&self, splats: &[Vec<Far>], level: usize, x: f32, y: f32) -> Far {
+        let mut total = Far::default();
+        for (band, splat) in splats.iter().enumerate().skip(level + 2) {
+            for (cell, share) in self.grid(band).bilinear(x, y) {
+                add_far(&mut total, &splat[cell], share);
+            }
+        }
+        total
+    }
+
+    /// The light of band `level`'s sources, splatted on that level with their own kernels: in
+    /// front of the focus it is near every pixel it reaches that is at least two bands sharper,
+    /// behind the focus it is behind them.
+    fn splat(&self, level: usize, sources: &LevelSources) -> Vec<Far> {
+        let grid = self.grid(level);
+        let sides = &sources.splat;
+        let scale = grid.scale as f32;
+        // mass / kernel area and radius in cells, per side and cell.
+        let weights: Vec<Vec<(f32, f32)>> = sides
+            .iter()
+            .map(|side| {
+                side.coc
+                    .par_iter()
+                    .zip(&side.mass)
+                    .map(|(&c, &m)| {
+                        let r = radius(c) / scale;
+                        (
+                            if m > 0.0 {
+                                m / self.kernels.area(r) as f32
+                            } else {
+                                0.0
+                            },
+                            r,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
+        let rows_lit: Vec<bool> = (0..grid.height)
+            .map(|y| {
+                sides.iter().any(|side| {
+                    side.mass[y * grid.width..(y + 1) * grid.width]
+                        .iter()
+                        .any(|&m| m > 0.0)
+                })
+            })
+            .collect();
+        let widest = weights
+            .iter()
+            .flatten()
+            .fold(0.0f32, |m, &(w, r)| if w > 0.0 { m.max(r) } else { m });
+        let reach = (widest + 1.5).ceil() as isize;
+        let h = self.kernels.half_width() as isize;
+        (0..grid.cells())
+            .into_par_iter()
+            .map(|cell| {
+                let (x, y) = ((cell % grid.width) as isize, (cell / grid.width) as isize);
+                let mut light = Far::default();
+                for dy in -reach..=reach {
+                    let source_y = (y + dy).clamp(0, grid.height as isize - 1) as usize;
+                    if !rows_lit[source_y] {
+                        continue;
+                    }
+                    // The source's kernel seen at offset -(dx, dy): point-reflected in front.
+                    let (rho_front, rho_behind) = (self.kernels.row(dy), self.kernels.row(-dy));
+                    for dx in -reach..=reach {
+                        let source = source_y * grid.width
+                            + (x + dx).clamp(0, grid.width as isize - 1) as usize;
+                        let norms = [rho_front[(h + dx) as usize], rho_behind[(h - dx) as usize]];
+                        for ((layer, (side, weights)), rho) in
+                            light.iter_mut().zip(sides.iter().zip(&weights)).zip(norms)
+                        {
+                            let (weight, r) = weights[source];
+                            if weight > 0.0 {
+                                layer.add(
+                                    &side.rgb[source * 3..source * 3 + 3],
+                                    coverage(r, rho) * weight,
+                                );
+                            }
+                        }
+                    }
+                }
+                light
+            })
+            .collect()
+    }
+
+    /// Level `level`'s cells where a pixel of its band may read them: the gather of the sources
+    /// of the bands up to level + 1, with the light of those above.
+    fn gather_level(
+        &self,
+        level: usize,
+        sources: &LevelSources,
+        splats: &[Vec<Far>],
+    ) -> (Grid, Vec<f32>) {
+        let grid = self.grid(level);
+        let holds = &sources.holds_band;
+        // Cells holding a pixel of this band, and their neighbours (the bilinear footprint).
+        let wanted = |x: usize, y: usize| {
+            grid.in_frame(x, y)
+                && (y.saturating_sub(1)..(y + 2).min(grid.height)).any(|ny| {
+                    (x.saturating_sub(1)..(x + 2).min(grid.width))
+                        .any(|nx| holds[ny * grid.width + nx])
+                })
+        };
+        let gather = Gather::new(sources.gathered.view(grid), &self.kernels, f32::INFINITY);
+        let mut rgb = vec![0.0f32; grid.cells() * 3];
+        let scale = grid.scale as f32;
+        gather.run(&mut rgb, wanted, |x, y, [mut near, surface, mut behind]| {
+            if surface.weight <= 0.0 {
+                // A cell whose pixels are all far more blurred: no pixel reads it.
+                return [f32::NAN; 3];
+            }
+            let [far_near, far_behind] =
+                // The cell's centre in the photo (the ring is cell 0).
+                self.far_light(splats, level, (x as f32 - 0.5) * scale, (y as f32 - 0.5) * scale);
+            near.merge(&far_near);
+            behind.merge(&far_behind);
+            composite(&near, &surface, &behind)
+        });
+        (grid, rgb)
+    }
+}
+
+/// A pixel's colour from the four cells of its level around it, weighted bilinearly and by how
+/// close each cell's CoC is to the pixel's own (so light does not cross a depth edge); None
+/// where no cell is within a quarter of the pixel's CoC of it.
+fn interpolate(
+    grid: Grid,
+    rgb: &[f32],
+    coc: &[f32],
+    pixel_coc: f32,
+    x: usize,
+    y: usize,
+) -> Option<[f32; 3]> {
+    let tolerance = (0.25 * pixel_coc.abs()).max(1.0);
+    let mut total = [0.0f32; 4];
+    let mut matched = false;
+    for (cell, share) in grid.bilinear(x as f32 + 0.5, y as f32 + 0.5) {
+        if rgb[cell * 3].is_nan() {
+            continue;
+        }
+        let q = ((coc[cell] - pixel_coc) / tolerance).powi(2);
+        matched |= q <= 1.0;
+        let weight = share / (1.0 + q * q);
+        for (t, v) in total.iter_mut().zip(&rgb[cell * 3..cell * 3 + 3]) {
+            *t += weight * v;
+        }
+        total[3] += weight;
+    }
+    (matched && total[3] > 0.0).then(|| {
+        [
+            total[0] / total[3],
+            total[1] / total[3],
+            total[2] / total[3],
+        ]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gather::render_linear;
+
+    fn render(
+        width: usize,
+        rgb: &[f32],
+        coc: &[f32],
+        aperture: &Aperture,
+        threads: usize,
+    ) -> Vec<f32> {
+        let image = Image {
+            rgb,
+            width,
+            height: coc.len() / width,
+        };
+        render_pyramid(image, coc, aperture, threads, DEFAULT_MIN_RADIUS).unwrap()
+    }
+
+    /// CoC of a ground plane seen from above: from `near` at the top row to `far` at the bottom.
+    fn ramp(width: usize, height: usize, near: f32, far: f32) -> Vec<f32> {
+        (0..width * height)
+            .map(|i| near + (far - near) * (i / width) as f32 / (height - 1) as f32)
+            .collect()
+    }
+
+    #[test]
+    fn flat_colour_stays_flat_for_any_coc() {
+        let (width, height, colour) = (97, 61, [0.2f32, 0.5, 0.9]);
+        let mut coc = ramp(width, height, -70.0, 50.0);
+        for (i, c) in coc.iter_mut().enumerate() {
+            if (i * 7919) % 5 == 0 {
+                *c = -*c * 0.3;
+            }
+        }
+        let rgb = colour.repeat(width * height);
+        for aperture in [Aperture::CIRCLE, Aperture::new(5, 0.4, 0.2).unwrap()] {
+            for rendered in render(width, &rgb, &coc, &aperture, 2).chunks_exact(3) {
+                for (value, expected) in rendered.iter().zip(colour) {
+                    assert!((value - expected).abs() < 1e-5, "{rendered:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_blur_is_rendered_exactly() {
+        // Below 2T pixels of radius every pixel is on level 0 and nothing is far blurrier.
+        let (width, height) = (40, 30);
+        let coc = ramp(width, height, -15.0, 15.0);
+        let rgb: Vec<f32> = (0..width * height * 3)
+            .map(|i| ((i * 37) % 101) as f32 / 100.0)
+            .collect();
+        let image = Image {
+            rgb: &rgb,
+            width,
+            height,
+        };
+        let exact = render_linear(image, &coc, &Aperture::CIRCLE, 2).unwrap();
+        assert_eq!(render(width, &rgb, &coc, &Aperture::CIRCLE, 2), exact);
+    }
+
+    #[test]
+    fn point_light_keeps_its_energy_and_its_disc() {
+        let (size, diameter) = (161, 72.0);
+        let mut rgb = vec![0.0f32; size * size * 3];
+        rgb[(80 * size + 80) * 3] = 1000.0;
+        let coc = vec![diameter; size * size];
+        let out = render(size, &rgb, &coc, &Aperture::CIRCLE, 2);
+        let energy: f32 = out.chunks_exact(3).map(|p| p[0]).sum();
+        assert!((energy - 1000.0).abs() < 0.5, "energy {energy}");
+        let peak = out.chunks_exact(3).map(|p| p[0]).fold(0.0, f32::max);
+        let lit = out.chunks_exact(3).filter(|p| p[0] > 0.5 * peak).count() as f32;
+        let measured = (4.0 * lit / std::f32::consts::PI).sqrt();
+        assert!(
+            (measured - diameter).abs() < 2.0,
+            "disc diameter {measured}"
+        );
+    }
+
+    #[test]
+    fn sharp_subject_stays_sharp_under_a_blurred_background() {
+        // A sharp square in front of a background blurred to 60 px: no background light on it.
+        let (size, mut coc) = (120, vec![60.0f32; 120 * 120]);
+        let mut rgb = [0.0f32, 1.0, 0.0].repeat(size * size);
+        for y in 40..80 {
+            for x in 40..80 {
+                coc[y * size + x] = 0.0;
+                rgb[(y * size + x) * 3..][..3].copy_from_slice(&[1.0, 0.0, 0.0]);
+            }
+        }
+        let out = render(size, &rgb, &coc, &Aperture::CIRCLE, 2);
+        for y in 40..80 {
+            for x in 40..80 {
+                assert_eq!(&out[(y * size + x) * 3..][..3], &[1.0, 0.0, 0.0]);
+            }
+        }
+    }
+
+    #[test]
+    fn result_does_not_depend_on_thread_count() {
+        let (width, height) = (90, 70);
+        let coc = ramp(width, height, -80.0, 40.0);
+        let rgb: Vec<f32> = (0..width * height * 3)
+            .map(|i| ((i * 31) % 17) as f32 / 17.0)
+            .collect();
+        let hexagon = Aperture::new(6, 0.1, 0.3).unwrap();
+        assert_eq!(
+            render(width, &rgb, &coc, &hexagon, 1),
+            render(width, &rgb, &coc, &hexagon, 3)
+        );
+    }
+
+    #[test]
+    fn a_minimum_radius_below_one_pixel_is_refused() {
+        let image = Image {
+            rgb: &[0.5; 12],
+            width: 2,
+            height: 2,
+        };
+        for t in [0.5, 0.0, -1.0, f32::NAN, f32::INFINITY] {
+            assert!(matches!(
+                render_pyramid(image, &[0.0; 4], &Aperture::CIRCLE, 1, t),
+                Err(DofError::NotPositive { .. })
+            ));
+        }
+    }
+}

@@ -1,0 +1,85 @@
+"""The fast quality level (docs/model.md 8): the exact model where blur is small, the same
+light everywhere, and close to exact where blur is large."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import dofcore
+from dofcore.color import to_linear
+
+sys.path.insert(0, str(Path(__file__).parent.parent / "benches"))
+from scene import F_NUMBER, LENS, benchmark_scene  # noqa: E402
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    """Linear light, peak 1."""
+    return float(10 * np.log10(1.0 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def test_benchmark_scene_crop_is_within_50_db_of_exact(record):
+    img, depth = benchmark_scene()
+    crop = (slice(600, 984), slice(558, 942))  # subject, ground from 1.1 to 4 m, lights
+    linear = to_linear(img[crop])
+    options = dict(LENS, highlight_gain=16.0)
+    exact = dofcore.render(linear, depth[crop], F_NUMBER, **options)
+    fast = dofcore.render(linear, depth[crop], F_NUMBER, quality="fast", **options)
+    score = psnr(fast, exact)
+    record(f"fast vs exact, 384 x 384 crop of the benchmark scene: {score:.2f} dB")
+    assert score > 50.0
+
+
+@st.composite
+def scenes(draw):
+    """A noisy photo over a ground plane and a few flat shapes, blurred up to 80 px."""
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    height, width = draw(st.integers(20, 120)), draw(st.integers(20, 120))
+    yy, xx = np.mgrid[:height, :width]
+    inverse = 0.2 + 1.5 * yy / height
+    for _ in range(draw(st.integers(0, 4))):
+        cy, cx, r = rng.uniform(0, height), rng.uniform(0, width), rng.uniform(2, 40)
+        inverse = np.where((yy - cy) ** 2 + (xx - cx) ** 2 < r * r, rng.uniform(0.1, 3.0), inverse)
+    linear = rng.uniform(0, 1, (height, width, 3)).astype(np.float32)
+    linear[rng.uniform(size=(height, width)) < 0.01] *= 20.0
+    return linear, (1 / inverse).astype(np.float32), draw(st.floats(1.0, 8.0))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(scene=scenes(), blades=st.sampled_from([0, 5, 6]))
+def test_fast_is_a_convex_mix_that_keeps_flat_colour_flat(scene, blades, fuzz_count):
+    linear, depth, f = scene
+    lens = dict(focus=1.0, focal_px=2.0 * linear.shape[1], blades=blades)
+    try:
+        out = dofcore.render(linear, depth, f, quality="fast", **lens)
+    except ValueError as error:  # a blur disc wider than the frame
+        assert "does not fit" in str(error)
+        fuzz_count("fast level: refused (blur wider than the frame)")
+        return
+    fuzz_count("fast level: rendered")
+    assert np.isfinite(out).all()
+    assert (out >= linear.min(axis=(0, 1)) - 1e-5).all() and (out <= linear.max(axis=(0, 1)) * (1 + 1e-5)).all()
+    flat = np.broadcast_to(np.float32([0.3, 0.6, 0.1]), linear.shape)
+    np.testing.assert_allclose(dofcore.render(flat, depth, f, quality="fast", **lens), flat, atol=1e-5)
+
+
+def test_small_blur_renders_exactly_as_the_exact_level():
+    img, depth = benchmark_scene(size=160)
+    options = dict(LENS, focal_px=LENS["focal_px"] * 160 / 1500)
+    assert np.abs(dofcore.coc(depth, 8.0, **options)).max() < 16  # every radius below 2T
+    exact = dofcore.render(img, depth, 8.0, **options)
+    np.testing.assert_array_equal(dofcore.render(img, depth, 8.0, quality="fast", **options), exact)
+
+
+def test_quality_is_checked():
+    img = np.zeros((8, 8, 3), np.uint8)
+    depth = np.ones((8, 8), np.float32)
+    with pytest.raises(ValueError, match="quality must be one of exact, fast"):
+        dofcore.render(img, depth, 2.0, quality="draft")
+    with pytest.raises(ValueError, match="a given engine renders its own way"):
+        dofcore.render(img, depth, 2.0, quality="fast", engine=dofcore.reference.ENGINE)
