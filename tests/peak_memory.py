@@ -28,13 +28,14 @@ def resident(field: str) -> int:
 def main() -> None:
     height, width, f_number = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     dtype = sys.argv[4] if len(sys.argv) > 4 else "uint8"
+    quality = sys.argv[5] if len(sys.argv) > 5 else "exact"
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     img[::97, ::89] = 255  # small clipped lights: highlight recovery does its full work
     photo = img if dtype == "uint8" else (img / 255.0).astype(np.float32)
     depth = np.full((height, width), 3.0, np.float32)
     depth[:, : width // 2] = 2.0
-    lens = dict(focus=2.0, focal_length=85.0)
+    lens = dict(focus=2.0, focal_length=85.0, quality=quality)
     dofcore.render(photo[:64, :64], depth[:64, :64], f_number, **lens)  # load everything first
     with open("/proc/self/clear_refs", "w") as clear:
         clear.write("5")  # restart the peak (VmHWM) from here

@@ -83,6 +83,11 @@ def from_linear(linear: npt.NDArray[np.float32], dtype: np.dtype) -> npt.NDArray
     return linear.astype(dtype, copy=False)
 
 
+def brightest_channel(linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """Max over the colour channels (numpy reduces a 3-wide last axis ~7x slower than this)."""
+    return np.maximum(np.maximum(linear[..., 0], linear[..., 1]), linear[..., 2])
+
+
 @dataclass(frozen=True)
 class Highlights:
     """Highlight recovery: a clipped photo stores every light brighter than white as white.
@@ -114,7 +119,7 @@ class Highlights:
         """G per pixel, or None where nothing is expanded."""
         if self.gain == 1.0:
             return None
-        bright = linear.max(axis=-1) > self.threshold
+        bright = brightest_channel(linear) > self.threshold
         if not bright.any():
             return None
         surfaces = opening(bright, self.max_source_px // 2)
@@ -153,12 +158,13 @@ class Highlights:
         """in_place: overwrite `linear` (the caller's own copy) rather than a new array."""
         if gain is None:
             return linear
-        peak = linear.max(axis=-1)
-        bright = peak > self.threshold
-        if not bright.any():
+        peak = brightest_channel(linear).ravel()
+        bright = np.flatnonzero(peak > self.threshold)  # indices: one pass over the mask
+        if bright.size == 0:
             return linear
-        out = linear if in_place else linear.copy()
+        out = linear if in_place and linear.flags.c_contiguous else np.array(linear, order="C")
         peak_bright = peak[bright].astype(np.float64)
-        scale = curve(peak_bright, gain[bright].astype(np.float64)) / peak_bright
-        out[bright] = (linear[bright] * scale[:, None]).astype(np.float32)
+        scale = curve(peak_bright, gain.ravel()[bright].astype(np.float64)) / peak_bright
+        pixels = out.reshape(-1, 3)
+        pixels[bright] = (pixels[bright] * scale[:, None]).astype(np.float32)
         return out

@@ -7,10 +7,12 @@ is sharp: each such pixel takes the depth of the side whose colour it matches.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
-from dofcore.color import to_linear
+from dofcore.color import INTEGER_DTYPES, to_linear
 from dofcore.mask import local_max, local_min
 
 F32 = npt.NDArray[np.float32]
@@ -29,8 +31,9 @@ def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32) -> F32:
     """`depth` (H x W, metres) with each pixel of a blended edge band snapped to the near or far
     side of its window: the side holding the pixel of nearest colour (in the photo `img`, H x W
     x 3 as `dofcore.render` takes it; linear light compared as cube roots, about even steps to
-    the eye). Pixels already on a side, and windows without an edge, keep their depth. Only the
-    undecided pixels' neighbourhoods are decoded, so this costs little memory beside the render."""
+    the eye). Pixels already on a side, and windows without an edge, keep their depth. The photo
+    and the inverse depth are padded by the window (a copy of each, at their own precision);
+    only the undecided pixels' neighbourhoods are decoded."""
     inverse = 1.0 / depth
     near, far = local_max(inverse, WINDOW_RADIUS_PX), local_min(inverse, WINDOW_RADIUS_PX)
     margin = SIDE_SHARE * (near - far)
@@ -42,22 +45,36 @@ def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32) -> F32:
     ys, xs = np.nonzero(undecided)
     if ys.size == 0:
         return depth
-    height, width = depth.shape
+    # Neighbours as flat indices into edge-padded copies (the image continued as its edge).
+    r = WINDOW_RADIUS_PX
+    padded_inverse = np.pad(inverse, r, mode="edge").ravel()
+    padded_rgb = np.pad(img, ((r, r), (r, r), (0, 0)), mode="edge").reshape(-1, 3)
+    padded_width = depth.shape[1] + 2 * r
+    centres = (ys + r) * padded_width + (xs + r)
+    colour = _perceptual_colour(padded_rgb)
 
-    def colour(rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp]) -> npt.NDArray[np.float32]:
-        return np.cbrt(to_linear(img[rows, cols]))
-
-    own = colour(ys, xs)
+    own = colour(centres)
     near_at, far_at, margin_at = near[ys, xs], far[ys, xs], margin[ys, xs]
-    closest_near = np.full(ys.size, np.inf)
-    closest_far = np.full(ys.size, np.inf)
-    for dy in range(-WINDOW_RADIUS_PX, WINDOW_RADIUS_PX + 1):
-        for dx in range(-WINDOW_RADIUS_PX, WINDOW_RADIUS_PX + 1):
-            sy, sx = np.clip(ys + dy, 0, height - 1), np.clip(xs + dx, 0, width - 1)
-            distance = ((colour(sy, sx) - own) ** 2).sum(axis=-1)
-            other = inverse[sy, sx]
+    closest_near = np.full(ys.size, np.inf, dtype=np.float32)
+    closest_far = np.full(ys.size, np.inf, dtype=np.float32)
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            neighbours = centres + (dy * padded_width + dx)
+            difference = colour(neighbours) - own
+            distance = np.einsum("ij,ij->i", difference, difference)
+            other = padded_inverse[neighbours]
             np.minimum(closest_near, np.where(other >= near_at - margin_at, distance, np.inf), out=closest_near)
             np.minimum(closest_far, np.where(other <= far_at + margin_at, distance, np.inf), out=closest_far)
     sharpened = depth.copy()
     sharpened[ys, xs] = 1.0 / np.where(closest_near <= closest_far, near_at, far_at)
     return sharpened
+
+
+def _perceptual_colour(rgb: npt.NDArray[np.generic]) -> Callable[[npt.NDArray[np.intp]], npt.NDArray[np.float32]]:
+    """Colour of the pixels at the given rows of `rgb` (N x 3) as cube roots of linear light
+    (about even steps to the eye); through a table of every code for integer photos."""
+    if rgb.dtype in INTEGER_DTYPES:
+        codes = np.arange(int(np.iinfo(rgb.dtype.name).max) + 1).astype(rgb.dtype)
+        table = np.cbrt(to_linear(codes))
+        return lambda rows: table[rgb[rows]]
+    return lambda rows: np.cbrt(to_linear(rgb[rows]))

@@ -6,21 +6,14 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
 
 Mask = npt.NDArray[np.bool_]
 
 
 def _square(mask: Mask, radius: int, grow: bool) -> Mask:
-    """Any (grow) or all (shrink) of each (2 radius + 1)-square, separably. Outside the frame
-    counts as unset when growing and as set when shrinking, so nothing is lost at the border."""
-    if radius <= 0:
-        return mask
-    window = 2 * radius + 1
-    reduce = np.any if grow else np.all
-    padded = np.pad(mask, radius, mode="constant", constant_values=not grow)
-    rows = reduce(sliding_window_view(padded, window, axis=0), axis=-1)
-    return np.asarray(reduce(sliding_window_view(rows, window, axis=1), axis=-1), dtype=bool)
+    """OR (grow) or AND (shrink) over the (2r+1)^2 square; outside the image counts as not set
+    (grow) or set (shrink), so erosion does not eat in from the border."""
+    return _window_reduce(mask, radius, np.logical_or if grow else np.logical_and)
 
 
 def dilate(mask: Mask, radius: int) -> Mask:
@@ -35,19 +28,40 @@ def erode(mask: Mask, radius: int) -> Mask:
 
 def local_max(values: npt.NDArray[Any], radius: int) -> npt.NDArray[Any]:
     """Largest value in the (2 radius + 1)-square around each pixel (edges clamped)."""
-    return _window_reduce(values, radius, np.max)
+    return _window_reduce(values, radius, np.maximum)
 
 
 def local_min(values: npt.NDArray[Any], radius: int) -> npt.NDArray[Any]:
     """Smallest value in the (2 radius + 1)-square around each pixel (edges clamped)."""
-    return _window_reduce(values, radius, np.min)
+    return _window_reduce(values, radius, np.minimum)
 
 
 def _window_reduce(values: npt.NDArray[Any], radius: int, reduce: Any) -> npt.NDArray[Any]:
-    window = 2 * radius + 1
-    padded = np.pad(values, radius, mode="edge")
-    rows = reduce(sliding_window_view(padded, window, axis=0), axis=-1)
-    return np.asarray(reduce(sliding_window_view(rows, window, axis=1), axis=-1))
+    """`reduce` (an associative ufunc: maximum, logical_or, ...) over the (2r+1)^2 square around
+    each pixel, the image continued beyond its border as its edge values; separable, and the
+    window doubled at each step, so a few passes over the image whatever the radius."""
+    out = np.asarray(values)
+    for axis in (0, 1):
+        out = _line_reduce(out, radius, axis, reduce)
+    return out
+
+
+def _line_reduce(values: npt.NDArray[Any], radius: int, axis: int, reduce: Any) -> npt.NDArray[Any]:
+    """`reduce` over the 2r+1 values around each one along `axis` (edge values repeated)."""
+    padded = np.pad(values, [(radius, radius) if a == axis else (0, 0) for a in range(values.ndim)], mode="edge")
+
+    def part(start: int, stop: int) -> tuple[slice, ...]:
+        return tuple(slice(start, stop) if a == axis else slice(None) for a in range(values.ndim))
+
+    length = 2 * radius + 1
+    # After each step, out[i] covers the `covered` values from padded[i].
+    out, covered = padded, 1
+    while covered < length:
+        step = min(covered, length - covered)
+        n = out.shape[axis] - step
+        out = reduce(out[part(0, n)], out[part(step, step + n)])
+        covered += step
+    return out[part(0, values.shape[axis])]
 
 
 def opening(mask: Mask, radius: int) -> Mask:

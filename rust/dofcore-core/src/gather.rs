@@ -197,12 +197,23 @@ impl<'a> Gather<'a> {
         let reach = |c: f32| gathered(c).max(0.0);
         let (tiles_x, tile_half_width) =
             tile_reach(sources.coc, sources.width, sources.height, kernels, reach);
-        let segment_radius = sources
-            .coc
-            .par_chunks_exact(sources.width)
-            .flat_map_iter(|row| {
-                row.chunks(TILE)
-                    .map(|segment| segment.iter().fold(0.0f32, |m, &c| m.max(reach(c))))
+        // A segment of cells without mass has radius -1: its rows are skipped.
+        let segment_radius = (0..sources.height)
+            .into_par_iter()
+            .flat_map_iter(|y| {
+                let row = y * sources.width..(y + 1) * sources.width;
+                let masses = if sources.mass.is_empty() {
+                    None
+                } else {
+                    Some(&sources.mass[row.clone()])
+                };
+                let coc = &sources.coc[row];
+                (0..coc.len()).step_by(TILE).map(move |first| {
+                    let last = (first + TILE).min(coc.len());
+                    (first..last)
+                        .filter(|&i| masses.is_none_or(|m| m[i] > 0.0))
+                        .fold(-1.0f32, |m, i| m.max(reach(coc[i])))
+                })
             })
             .collect();
         Self {
@@ -224,33 +235,21 @@ impl<'a> Gather<'a> {
         wanted: impl Fn(usize, usize) -> bool + Sync,
         finish: impl Fn(usize, usize, [Layer; 3]) -> [f32; 3] + Sync,
     ) {
-        let width = self.sources.width;
-        // Rows may be shared out one by one: the work is often all in a few of them.
-        out.par_chunks_exact_mut(width * 3)
-            .enumerate()
-            .with_max_len(1)
-            .for_each(|(y, row)| {
-                let mut row_reach = Vec::new();
-                for (tile, pixels) in row.chunks_mut(TILE * 3).enumerate() {
-                    let first = tile * TILE;
-                    if !(first..first + pixels.len() / 3).any(|x| wanted(x, y)) {
-                        continue;
-                    }
-                    let half_width = self.tile_half_width[(y / TILE) * self.tiles_x + tile];
-                    self.fill_row_reach(y, tile, half_width, &mut row_reach);
-                    for (i, pixel) in pixels.chunks_exact_mut(3).enumerate() {
-                        let x = first + i;
-                        if wanted(x, y) {
-                            let layers = if self.sources.mass.is_empty() {
-                                self.layers::<false>(x, y, &row_reach)
-                            } else {
-                                self.layers::<true>(x, y, &row_reach)
-                            };
-                            pixel.copy_from_slice(&finish(x, y, layers));
-                        }
-                    }
-                }
-            });
+        run(&[self], self, out, wanted, finish);
+    }
+
+    /// The centre at cell (x, y); None where the cell holds no source.
+    fn centre(&self, x: usize, y: usize) -> Option<Centre> {
+        let index = y * self.sources.width + x;
+        if self.sources.mass.get(index).is_some_and(|&m| m <= 0.0) {
+            return None;
+        }
+        let coc = self.sources.coc[index];
+        Some(Centre {
+            coc,
+            radius: self.sources.radius(coc),
+            inverse_area: self.inverse_area[index],
+        })
     }
 
     /// For each source row y + dy (dy = -half_width..=half_width), the largest kernel radius
@@ -263,14 +262,31 @@ impl<'a> Gather<'a> {
         row_reach.extend((-(half_width as isize)..=half_width as isize).map(|dy| {
             let source_y = (y as isize + dy).clamp(0, height as isize - 1) as usize;
             let segments = &self.segment_radius[source_y * self.tiles_x..][first..=last];
-            segments.iter().copied().fold(0.0f32, f32::max)
+            segments.iter().copied().fold(-1.0f32, f32::max)
         }));
     }
 
-    /// The three depth groups of cell (x, y). `row_reach` bounds the sources' radii row by
-    /// row: rows and columns that no kernel reaches from there are skipped (they would add
-    /// exactly zero). WEIGHTED: the sources carry a mass.
-    fn layers<const WEIGHTED: bool>(&self, x: usize, y: usize, row_reach: &[f32]) -> [Layer; 3] {
+    #[inline(always)]
+    fn layers(&self, x: usize, y: usize, centre: &Centre, row_reach: &[f32]) -> [Layer; 3] {
+        if self.sources.mass.is_empty() {
+            self.layers_of::<false>(x, y, centre, row_reach)
+        } else {
+            self.layers_of::<true>(x, y, centre, row_reach)
+        }
+    }
+
+    /// The three depth groups of this grid's sources around `centre`, at cell (x, y).
+    /// `row_reach` bounds the sources' radii row by row (-1: no source): rows and columns that
+    /// no kernel reaches from there are skipped (they would add exactly zero). WEIGHTED: the
+    /// sources carry a mass.
+    #[inline(always)]
+    fn layers_of<const WEIGHTED: bool>(
+        &self,
+        x: usize,
+        y: usize,
+        centre: &Centre,
+        row_reach: &[f32],
+    ) -> [Layer; 3] {
         let Sources {
             rgb,
             coc,
@@ -279,10 +295,11 @@ impl<'a> Gather<'a> {
             height,
             ..
         } = self.sources;
-        let centre = y * width + x;
-        let centre_coc = coc[centre];
-        let centre_radius = self.sources.radius(centre_coc);
-        let centre_inverse_area = self.inverse_area[centre];
+        let Centre {
+            coc: centre_coc,
+            radius: centre_radius,
+            inverse_area: centre_inverse_area,
+        } = *centre;
         let (nearer_than, farther_than) = (
             centre_coc - SAME_SURFACE_TOLERANCE_PX,
             centre_coc + SAME_SURFACE_TOLERANCE_PX,
@@ -296,6 +313,9 @@ impl<'a> Gather<'a> {
         let mut surface = Layer::default();
         let mut behind = Layer::default();
         for (dy, &reach) in (-half_width..=half_width).zip(row_reach) {
+            if reach < 0.0 {
+                continue;
+            }
             // No kernel in this row, nor the centre's own (the behind group's), reaches past
             // rho = radius + 0.5, and rho is at least the Euclidean distance; one pixel of margin
             // for the rounding of the norm table.
@@ -390,6 +410,68 @@ impl<'a> Gather<'a> {
         }
         [near, surface, behind]
     }
+}
+
+/// The cell a gather is centred on: its signed CoC, kernel radius (cells), 1 / kernel area.
+#[derive(Debug, Clone, Copy)]
+struct Centre {
+    coc: f32,
+    radius: f32,
+    inverse_area: f32,
+}
+
+/// Gather the sources of every grid in `gathers` (all of one size) around the centres that
+/// `centres` holds, for every cell where `wanted(x, y)` holds and `centres` has a source, into
+/// `out` (3 values per cell) through `finish(x, y, [near, surface, behind])`.
+pub(crate) fn run(
+    gathers: &[&Gather<'_>],
+    centres: &Gather<'_>,
+    out: &mut [f32],
+    wanted: impl Fn(usize, usize) -> bool + Sync,
+    finish: impl Fn(usize, usize, [Layer; 3]) -> [f32; 3] + Sync,
+) {
+    let width = centres.sources.width;
+    // Rows may be shared out one by one: the work is often all in a few of them.
+    out.par_chunks_exact_mut(width * 3)
+        .enumerate()
+        .with_max_len(1)
+        .for_each(|(y, row)| {
+            let mut reaches = vec![Vec::new(); gathers.len()];
+            for (tile, pixels) in row.chunks_mut(TILE * 3).enumerate() {
+                let first = tile * TILE;
+                if !(first..first + pixels.len() / 3).any(|x| wanted(x, y)) {
+                    continue;
+                }
+                let tile_index = (y / TILE) * centres.tiles_x + tile;
+                let half_width = gathers
+                    .iter()
+                    .map(|g| g.tile_half_width[tile_index])
+                    .max()
+                    .unwrap_or(0);
+                for (gather, reach) in gathers.iter().zip(&mut reaches) {
+                    gather.fill_row_reach(y, tile, half_width, reach);
+                }
+                for (i, pixel) in pixels.chunks_exact_mut(3).enumerate() {
+                    let x = first + i;
+                    let Some(centre) = wanted(x, y).then(|| centres.centre(x, y)).flatten() else {
+                        continue;
+                    };
+                    let mut parts = gathers.iter().zip(&reaches);
+                    let Some((gather, reach)) = parts.next() else {
+                        continue;
+                    };
+                    let mut layers = gather.layers(x, y, &centre, reach);
+                    for (gather, reach) in parts {
+                        for (total, part) in
+                            layers.iter_mut().zip(gather.layers(x, y, &centre, reach))
+                        {
+                            total.merge(&part);
+                        }
+                    }
+                    pixel.copy_from_slice(&finish(x, y, layers));
+                }
+            }
+        });
 }
 
 /// Premultiplied colour and total weight of one depth group.

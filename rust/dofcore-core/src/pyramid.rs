@@ -14,10 +14,14 @@ use rayon::prelude::*;
 
 use crate::aperture::{coverage, Aperture, KernelTable};
 use crate::error::DofError;
-use crate::gather::{checked_pool, composite, radius, Gather, Image, Layer, Sources};
+use crate::gather::{
+    checked_pool, composite, radius, run, Gather, Image, Layer, Sources, SAME_SURFACE_TOLERANCE_PX,
+};
 
-/// The default quality: a pixel is gathered where its kernel is 4 to 8 cells wide.
-pub const DEFAULT_MIN_RADIUS: f32 = 4.0;
+/// The fast level's T: a pixel is gathered where its kernel is 6 to 12 cells wide. Bokeh rims
+/// are anti-aliased over a cell, so T sets how sharp they stay (docs/performance.md: T = 4 drew
+/// the example's lamps with 8 px rims, 38 dB against exact; T = 6, 4 px rims, 43 dB).
+pub const DEFAULT_MIN_RADIUS: f32 = 6.0;
 
 /// Render like `gather::render_linear`, coarse where the blur is large. `min_radius` (T, in
 /// pixels, at least 1) sets the quality: larger is slower and closer to the exact gather.
@@ -185,34 +189,83 @@ impl Sum {
 }
 
 /// A level's cells, from one pass over the photo: the sources it gathers (bands up to
-/// level + 1), its own band's sources in front of and behind the focus (for the splat), and
-/// which cells hold a pixel of its band.
+/// level + 1) in two populations, its own band's sources in front of and behind the focus (for
+/// the splat), and which cells hold a pixel of its band.
+///
+/// A cell across a depth edge holds two surfaces; averaged into one, they would make a third at
+/// their mean CoC that is nowhere in the scene. So where a cell's CoC spans more than a quarter of
+/// its largest, its pixels are split at the middle of that span: `gathered[0]` holds the lower
+/// CoCs (all of them elsewhere), `gathered[1]` the higher.
 struct LevelSources {
-    gathered: CellSources,
-    splat: [CellSources; 2],
+    gathered: [CellSources; 2],
+    /// Levels 2 and up; dropped once splatted.
+    splat: Option<[CellSources; 2]>,
     holds_band: Vec<bool>,
 }
+
+/// Cells summed at once: bounds the memory of the sums.
+const CELLS_PER_CHUNK: usize = 1 << 16;
 
 impl LevelSources {
     fn new(image: Image<'_>, coc: &[f32], bands: &[u8], grid: Grid, level: usize) -> Self {
         let cells = grid.cells();
         let mut out = Self {
-            gathered: CellSources::with_cells(cells),
-            splat: [
+            gathered: [
                 CellSources::with_cells(cells),
                 CellSources::with_cells(cells),
             ],
+            splat: (level >= 2).then(|| {
+                [
+                    CellSources::with_cells(cells),
+                    CellSources::with_cells(cells),
+                ]
+            }),
             holds_band: vec![false; cells],
         };
-        let sums: Vec<[Sum; 3]> = (0..cells)
+        for first in (0..cells).step_by(CELLS_PER_CHUNK) {
+            out.add_cells(
+                image,
+                coc,
+                bands,
+                grid,
+                level,
+                first..(first + CELLS_PER_CHUNK).min(cells),
+            );
+        }
+        out
+    }
+
+    fn add_cells(
+        &mut self,
+        image: Image<'_>,
+        coc: &[f32],
+        bands: &[u8],
+        grid: Grid,
+        level: usize,
+        cells: std::ops::Range<usize>,
+    ) {
+        let first = cells.start;
+        let sums: Vec<[Sum; 4]> = cells
             .into_par_iter()
             .map(|cell| {
-                let mut sums = [Sum::default(); 3];
-                for pixel in grid.pixels(image, cell % grid.width, cell / grid.width) {
+                let pixels = || grid.pixels(image, cell % grid.width, cell / grid.width);
+                let gathered = |pixel: &usize| usize::from(bands[*pixel]) <= level + 1;
+                let (low, high) = pixels()
+                    .filter(gathered)
+                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), p| {
+                        (l.min(coc[p]), h.max(coc[p]))
+                    });
+                let split = if high - low > (0.25 * low.abs().max(high.abs())).max(1.0) {
+                    0.5 * (low + high)
+                } else {
+                    f32::INFINITY
+                };
+                let mut sums = [Sum::default(); 4];
+                for pixel in pixels() {
                     let (band, c) = (usize::from(bands[pixel]), coc[pixel]);
                     let rgb = &image.rgb[pixel * 3..pixel * 3 + 3];
                     if band <= level + 1 {
-                        sums[0].add(rgb, c);
+                        sums[if c <= split { 0 } else { 3 }].add(rgb, c);
                     }
                     if band == level {
                         sums[if c < 0.0 { 1 } else { 2 }].add(rgb, c);
@@ -221,16 +274,18 @@ impl LevelSources {
                 sums
             })
             .collect();
-        for (cell, [gathered, front, back]) in sums.iter().enumerate() {
+        for (cell, [gathered, front, back, higher]) in (first..).zip(&sums) {
             let all = grid
                 .pixels(image, cell % grid.width, cell / grid.width)
                 .count() as u32;
-            gathered.store(all, &mut out.gathered, cell);
-            front.store(all, &mut out.splat[0], cell);
-            back.store(all, &mut out.splat[1], cell);
-            out.holds_band[cell] = front.count + back.count > 0;
+            gathered.store(all, &mut self.gathered[0], cell);
+            higher.store(all, &mut self.gathered[1], cell);
+            if let Some([near, far]) = &mut self.splat {
+                front.store(all, near, cell);
+                back.store(all, far, cell);
+            }
+            self.holds_band[cell] = front.count + back.count > 0;
         }
-        out
     }
 }
 
@@ -296,22 +351,31 @@ impl<'a> Pyramid<'a> {
             .map(|&c| self.band(radius(c)) as u8)
             .collect();
         // sources[l - 1]: level l's cells (levels 1 and up; level 0 is the photo).
-        let sources: Vec<LevelSources> = (1..=self.top)
+        let mut sources: Vec<LevelSources> = (1..=self.top)
             .map(|level| LevelSources::new(image, self.coc, &bands, self.grid(level), level))
             .collect();
-        // splats[b]: the light of band b's sources on level b (bands 2 and up).
+        // splats[b]: the light of band b's sources on level b (bands 2 and up). What is no
+        // longer needed is dropped as soon as it is not: a render's memory (docs/reliability.md).
         let splats: Vec<Vec<Far>> = (0..=self.top)
-            .map(|level| {
-                if level >= 2 {
-                    self.splat(level, &sources[level - 1])
-                } else {
-                    Vec::new()
-                }
-            })
+            .map(
+                |level| match level.checked_sub(1).and_then(|i| sources[i].splat.take()) {
+                    Some(sides) => self.splat(level, &sides),
+                    None => Vec::new(),
+                },
+            )
             .collect();
-        // Each level's cells, gathered where some pixel of that band will read them.
-        let levels: Vec<(Grid, Vec<f32>)> = (1..=self.top)
-            .map(|level| self.gather_level(level, &sources[level - 1], &splats))
+        // Each level's cells, gathered where some pixel of that band will read them; then only
+        // the populations' CoCs are kept, to interpolate by.
+        let levels: Vec<Level> = (1..=self.top)
+            .map(|level| {
+                let cells = &mut sources[level - 1];
+                let gathered = self.gather_level(level, cells, &splats);
+                for population in &mut cells.gathered {
+                    population.rgb = Vec::new();
+                    population.mass = Vec::new();
+                }
+                gathered
+            })
             .collect();
 
         let mut out = vec![0.0f32; image.width * image.height * 3];
@@ -321,18 +385,20 @@ impl<'a> Pyramid<'a> {
         } else {
             f32::INFINITY
         };
-        let gather = Gather::new(Sources::pixels(image, self.coc), &self.kernels, cap);
-        gather.run(
-            &mut out,
-            |x, y| bands[y * image.width + x] == 0,
-            |x, y, [mut near, surface, mut behind]| {
-                let [far_near, far_behind] =
-                    self.far_light(&splats, 0, x as f32 + 0.5, y as f32 + 0.5);
-                near.merge(&far_near);
-                behind.merge(&far_behind);
-                composite(&near, &surface, &behind)
-            },
-        );
+        {
+            let gather = Gather::new(Sources::pixels(image, self.coc), &self.kernels, cap);
+            gather.run(
+                &mut out,
+                |x, y| bands[y * image.width + x] == 0,
+                |x, y, [mut near, surface, mut behind]| {
+                    let [far_near, far_behind] =
+                        self.far_light(&splats, 0, x as f32 + 0.5, y as f32 + 0.5);
+                    near.merge(&far_near);
+                    behind.merge(&far_behind);
+                    composite(&near, &surface, &behind)
+                },
+            );
+        }
         // Pixels of a surface that no cell around them stands for (thin shapes, mixed cells):
         // gathered exactly.
         let unmatched: Vec<bool> = out
@@ -345,9 +411,8 @@ impl<'a> Pyramid<'a> {
                     let index = y * image.width + x;
                     let level = usize::from(bands[index]);
                     if level > 0 {
-                        let (grid, rgb) = &levels[level - 1];
-                        let coc = &sources[level - 1].gathered.coc;
-                        match interpolate(*grid, rgb, coc, self.coc[index], x, y) {
+                        let cocs = &sources[level - 1].gathered;
+                        match levels[level - 1].interpolate(cocs, self.coc[index], x, y) {
                             Some(colour) => pixel.copy_from_slice(&colour),
                             None => *missed = true,
                         }
@@ -386,9 +451,8 @@ impl<'a> Pyramid<'a> {
     /// The light of band `level`'s sources, splatted on that level with their own kernels: in
     /// front of the focus it is near every pixel it reaches that is at least two bands sharper,
     /// behind the focus it is behind them.
-    fn splat(&self, level: usize, sources: &LevelSources) -> Vec<Far> {
+    fn splat(&self, level: usize, sides: &[CellSources; 2]) -> Vec<Far> {
         let grid = self.grid(level);
-        let sides = &sources.splat;
         let scale = grid.scale as f32;
         // mass / kernel area and radius in cells, per side and cell.
         let weights: Vec<Vec<(f32, f32)>> = sides
@@ -461,13 +525,9 @@ impl<'a> Pyramid<'a> {
     }
 
     /// Level `level`'s cells where a pixel of its band may read them: the gather of the sources
-    /// of the bands up to level + 1, with the light of those above.
-    fn gather_level(
-        &self,
-        level: usize,
-        sources: &LevelSources,
-        splats: &[Vec<Far>],
-    ) -> (Grid, Vec<f32>) {
+    /// of the bands up to level + 1 (both populations), with the light of those above, around
+    /// the centre of each population.
+    fn gather_level(&self, level: usize, sources: &LevelSources, splats: &[Vec<Far>]) -> Level {
         let grid = self.grid(level);
         let holds = &sources.holds_band;
         // Cells holding a pixel of this band, and their neighbours (the bilinear footprint).
@@ -478,58 +538,113 @@ impl<'a> Pyramid<'a> {
                         .any(|nx| holds[ny * grid.width + nx])
                 })
         };
-        let gather = Gather::new(sources.gathered.view(grid), &self.kernels, f32::INFINITY);
-        let mut rgb = vec![0.0f32; grid.cells() * 3];
+        let populations = sources
+            .gathered
+            .each_ref()
+            .map(|population| Gather::new(population.view(grid), &self.kernels, f32::INFINITY));
         let scale = grid.scale as f32;
-        gather.run(&mut rgb, wanted, |x, y, [mut near, surface, mut behind]| {
+        let finish = |x: usize, y: usize, [mut near, surface, mut behind]: [Layer; 3]| {
             if surface.weight <= 0.0 {
                 // A cell whose pixels are all far more blurred: no pixel reads it.
                 return [f32::NAN; 3];
             }
-            let [far_near, far_behind] =
-                // The cell's centre in the photo (the ring is cell 0).
-                self.far_light(splats, level, (x as f32 - 0.5) * scale, (y as f32 - 0.5) * scale);
+            // The cell's centre in the photo (the ring is cell 0).
+            let [far_near, far_behind] = self.far_light(
+                splats,
+                level,
+                (x as f32 - 0.5) * scale,
+                (y as f32 - 0.5) * scale,
+            );
             near.merge(&far_near);
             behind.merge(&far_behind);
             composite(&near, &surface, &behind)
+        };
+        let both = [&populations[0], &populations[1]];
+        let rgb = [0, 1].map(|centre| {
+            let other = &sources.gathered[1 - centre];
+            let own = &sources.gathered[centre].coc;
+            let mut rgb = vec![f32::NAN; grid.cells() * 3];
+            run(
+                &both,
+                &populations[centre],
+                &mut rgb,
+                wanted,
+                |x, y, mut layers| {
+                    // The other population of the centre's own cell is other pixels: nearer, it
+                    // covers the centre's pixels only as far as its own blur reaches, not by its
+                    // share of the cell (a sharp edge would draw a dark halo a cell wide).
+                    let cell = y * grid.width + x;
+                    let (c, mass) = (other.coc[cell], other.mass[cell]);
+                    if mass > 0.0 && c < own[cell] - SAME_SURFACE_TOLERANCE_PX {
+                        let r = radius(c) / scale;
+                        let excess = (coverage(r, 0.0) - coverage(r, 0.5)) * mass
+                            / self.kernels.area(r) as f32;
+                        let near = &mut layers[0];
+                        for (total, value) in near
+                            .colour
+                            .iter_mut()
+                            .zip(&other.rgb[cell * 3..cell * 3 + 3])
+                        {
+                            *total = (*total - excess * value).max(0.0);
+                        }
+                        near.weight = (near.weight - excess).max(0.0);
+                    }
+                    finish(x, y, layers)
+                },
+            );
+            rgb
         });
-        (grid, rgb)
+        Level { grid, rgb }
     }
 }
 
-/// A pixel's colour from the four cells of its level around it, weighted bilinearly and by how
-/// close each cell's CoC is to the pixel's own (so light does not cross a depth edge); None
-/// where no cell is within a quarter of the pixel's CoC of it.
-fn interpolate(
+/// A level's render where pixels of its band read it: per population of each cell, the colour
+/// gathered around that population's centre (NaN where none).
+struct Level {
     grid: Grid,
-    rgb: &[f32],
-    coc: &[f32],
-    pixel_coc: f32,
-    x: usize,
-    y: usize,
-) -> Option<[f32; 3]> {
-    let tolerance = (0.25 * pixel_coc.abs()).max(1.0);
-    let mut total = [0.0f32; 4];
-    let mut matched = false;
-    for (cell, share) in grid.bilinear(x as f32 + 0.5, y as f32 + 0.5) {
-        if rgb[cell * 3].is_nan() {
-            continue;
+    rgb: [Vec<f32>; 2],
+}
+
+impl Level {
+    /// A pixel's colour from the four cells around it, each through the population whose CoC is
+    /// nearest the pixel's, weighted bilinearly and by how close that CoC is (so light does not
+    /// cross a depth edge); None where no population is within a quarter of the pixel's CoC.
+    fn interpolate(
+        &self,
+        cocs: &[CellSources; 2],
+        pixel_coc: f32,
+        x: usize,
+        y: usize,
+    ) -> Option<[f32; 3]> {
+        let tolerance = (0.25 * pixel_coc.abs()).max(1.0);
+        let mut total = [0.0f32; 4];
+        let mut matched = false;
+        for (cell, share) in self.grid.bilinear(x as f32 + 0.5, y as f32 + 0.5) {
+            let nearest = (0..2)
+                .filter(|&p| !self.rgb[p][cell * 3].is_nan())
+                .map(|p| (((cocs[p].coc[cell] - pixel_coc) / tolerance).powi(2), p))
+                .min_by(|a, b| a.0.total_cmp(&b.0));
+            let Some((q, population)) = nearest else {
+                continue;
+            };
+            matched |= q <= 1.0;
+            let weight = share / (1.0 + q * q);
+            for (t, v) in total
+                .iter_mut()
+                .zip(&self.rgb[population][cell * 3..cell * 3 + 3])
+            {
+                *t += weight * v;
+            }
+            total[3] += weight;
         }
-        let q = ((coc[cell] - pixel_coc) / tolerance).powi(2);
-        matched |= q <= 1.0;
-        let weight = share / (1.0 + q * q);
-        for (t, v) in total.iter_mut().zip(&rgb[cell * 3..cell * 3 + 3]) {
-            *t += weight * v;
-        }
-        total[3] += weight;
+        (matched && total[3] > 0.0).then(|| {
+            [
+                total[0] / total[3],
+                total[1] / total[3],
+                total[2] / total[3],
+            ]
+        })
     }
-    (matched && total[3] > 0.0).then(|| {
-        [
-            total[0] / total[3],
-            total[1] / total[3],
-            total[2] / total[3],
-        ]
-    })
 }
 
 #[cfg(test)]
