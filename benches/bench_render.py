@@ -6,7 +6,8 @@ from one run of this file, so it compares like with like.
 - the same scene (same framing and lens) at 0.5, 1 and 8 megapixels: how cost grows with size;
 - 1 and 2 threads on a 512 x 512 crop;
 - engine and numpy reference on the same 96 x 96 crop, where the reference finishes in seconds;
-- the fast quality level (docs/model.md 8) on the full frame, median of 10, and by f-number.
+- the fast quality level (docs/model.md 8) on the full frame, median of 10, by f-number, by
+  megapixels, and 1 vs 2 threads.
 """
 
 from __future__ import annotations
@@ -74,4 +75,20 @@ def test_fast_full_size(benchmark):
 @pytest.mark.parametrize("f_number", [1.4, 2.8, 8.0])
 def test_fast_f_number(benchmark, f_number):
     benchmark.pedantic(dofcore.render, (IMG, DEPTH, f_number), dict(LENS, quality="fast"),
+                       rounds=5, iterations=1)
+
+
+@pytest.mark.benchmark(group="fast level by megapixels")
+@pytest.mark.parametrize("megapixels", [0.5, 1.0, 2.25, 8.0])
+def test_fast_megapixels(benchmark, megapixels):
+    size = round(math.sqrt(megapixels * 1e6))
+    img, depth = benchmark_scene(size)
+    benchmark.pedantic(dofcore.render, (img, depth, F_NUMBER), dict(lens_for(size), quality="fast"),
+                       rounds=3, iterations=1)
+
+
+@pytest.mark.benchmark(group="1500x1500 fast level: threads")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fast_threads(benchmark, threads):
+    benchmark.pedantic(dofcore.render, (IMG, DEPTH, F_NUMBER), dict(LENS, quality="fast", threads=threads),
                        rounds=5, iterations=1)

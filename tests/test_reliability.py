@@ -204,6 +204,7 @@ VALID_OPTIONS = {
     "highlight_threshold": st.floats(0.0, 0.99),
     "highlight_gain": st.floats(1.0, 32.0),
     "threads": st.integers(0, 3),
+    "quality": st.sampled_from(["exact", "fast"]),
 }
 
 

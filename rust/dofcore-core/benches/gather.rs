@@ -3,7 +3,9 @@
 //! a ground plane from far to 0.7 m with a subject at the focus distance.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use dofcore_core::{render_linear, Aperture, Image, KernelTable, Lens};
+use dofcore_core::{
+    render_linear, render_pyramid, Aperture, Image, KernelTable, Lens, DEFAULT_MIN_RADIUS,
+};
 
 const SIZE: usize = 384;
 const FRAME: usize = 1500;
@@ -69,6 +71,19 @@ fn bench_gather(c: &mut Criterion) {
     group.bench_function("circle, 2 threads", |b| {
         b.iter(|| render_linear(frame, &coc, &Aperture::CIRCLE, 2).expect("renders"))
     });
+    group.finish();
+
+    // The fast level (docs/model.md 8) on the same frame.
+    let mut group = c.benchmark_group("fast level 1500x1500");
+    group.sample_size(10);
+    for threads in [1, 2] {
+        group.bench_function(format!("circle, {threads} thread(s)"), |b| {
+            b.iter(|| {
+                render_pyramid(frame, &coc, &Aperture::CIRCLE, threads, DEFAULT_MIN_RADIUS)
+                    .expect("renders")
+            })
+        });
+    }
     group.finish();
     c.bench_function("kernel table, radius 80", |b| {
         b.iter(|| KernelTable::new(&Aperture::CIRCLE, 80.0))

@@ -579,6 +579,16 @@ fn tile_reach(
     (tiles_x, half_widths)
 }
 
+/// A point light's render: its total red light, and the diameter of the disc lit above half its
+/// peak.
+#[cfg(test)]
+pub(crate) fn red_energy_and_disc_diameter(out: &[f32]) -> (f32, f32) {
+    let energy: f32 = out.chunks_exact(3).map(|p| p[0]).sum();
+    let peak = out.chunks_exact(3).map(|p| p[0]).fold(0.0, f32::max);
+    let lit = out.chunks_exact(3).filter(|p| p[0] > 0.5 * peak).count() as f32;
+    (energy, (4.0 * lit / std::f32::consts::PI).sqrt())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -652,12 +662,8 @@ mod tests {
         let (size, diameter) = (41, 16.0);
         let mut scene = Scene::flat(size, size, [0.0; 3], diameter);
         scene.set(20, 20, [100.0, 50.0, 25.0], diameter);
-        let out = scene.render(&Aperture::CIRCLE, 2);
-        let energy: f32 = out.chunks_exact(3).map(|p| p[0]).sum();
+        let (energy, measured) = red_energy_and_disc_diameter(&scene.render(&Aperture::CIRCLE, 2));
         assert!((energy - 100.0).abs() < 1e-3, "energy {energy}");
-        let peak = out.chunks_exact(3).map(|p| p[0]).fold(0.0, f32::max);
-        let lit = out.chunks_exact(3).filter(|p| p[0] > 0.5 * peak).count() as f32;
-        let measured = (4.0 * lit / std::f32::consts::PI).sqrt();
         assert!(
             (measured - diameter).abs() < 1.0,
             "disc diameter {measured}"
@@ -818,24 +824,34 @@ mod tests {
         }
 
         /// Every output is a weighted mean of input light: finite, within each channel's range,
-        /// and the same for every thread count.
+        /// and the same for every thread count; at the exact level and the fast one (with its
+        /// minimum radius T from 1 px, every level in use, to the default).
         #[test]
         fn render_is_a_convex_mix_of_its_input_for_any_thread_count() {
-            let inputs = (scenes(), apertures(), 2usize..4);
+            let levels = prop_oneof![
+                Just(None),
+                Just(Some(1.0f32)),
+                Just(Some(2.5)),
+                Just(Some(crate::DEFAULT_MIN_RADIUS))
+            ];
+            let inputs = (scenes(), apertures(), 2usize..4, levels);
             fuzz(
-                "render: finite, convex, 1 vs 2-3 threads",
+                "render (exact and fast): finite, convex, 1 vs 2-3 threads",
                 inputs,
-                |((width, height, rgb, coc), aperture, threads)| {
+                |((width, height, rgb, coc), aperture, threads, level)| {
                     let image = Image {
                         rgb: &rgb,
                         width,
                         height,
                     };
-                    let one = render_linear(image, &coc, &aperture, 1).unwrap();
-                    prop_assert_eq!(
-                        &one,
-                        &render_linear(image, &coc, &aperture, threads).unwrap()
-                    );
+                    let render = |threads| match level {
+                        None => render_linear(image, &coc, &aperture, threads).unwrap(),
+                        Some(t) => {
+                            crate::render_pyramid(image, &coc, &aperture, threads, t).unwrap()
+                        }
+                    };
+                    let one = render(1);
+                    prop_assert_eq!(&one, &render(threads));
                     for channel in 0..3 {
                         let values = rgb.iter().skip(channel).step_by(3);
                         let low = values.clone().copied().fold(f32::INFINITY, f32::min);

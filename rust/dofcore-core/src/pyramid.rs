@@ -650,7 +650,7 @@ impl Level {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gather::render_linear;
+    use crate::gather::{red_energy_and_disc_diameter, render_linear};
 
     fn render(
         width: usize,
@@ -717,11 +717,8 @@ mod tests {
         rgb[(80 * size + 80) * 3] = 1000.0;
         let coc = vec![diameter; size * size];
         let out = render(size, &rgb, &coc, &Aperture::CIRCLE, 2);
-        let energy: f32 = out.chunks_exact(3).map(|p| p[0]).sum();
+        let (energy, measured) = red_energy_and_disc_diameter(&out);
         assert!((energy - 1000.0).abs() < 0.5, "energy {energy}");
-        let peak = out.chunks_exact(3).map(|p| p[0]).fold(0.0, f32::max);
-        let lit = out.chunks_exact(3).filter(|p| p[0] > 0.5 * peak).count() as f32;
-        let measured = (4.0 * lit / std::f32::consts::PI).sqrt();
         assert!(
             (measured - diameter).abs() < 2.0,
             "disc diameter {measured}"
