@@ -11,6 +11,7 @@ __all__ = [
     "SAME_SURFACE_TOLERANCE_PX",
     "circle_of_confusion",
     "render_linear_rgb",
+    "sharpen_depth_edges_map",
 ]
 
 SAME_SURFACE_TOLERANCE_PX: float
@@ -30,4 +31,7 @@ def render_linear_rgb(
     curvature: float = 0.0,
     threads: int = 0,
     min_radius: float | None = None,
+) -> npt.NDArray[np.float32]: ...
+def sharpen_depth_edges_map(
+    colour: npt.NDArray[np.float32], depth: npt.NDArray[np.float32], threads: int = 0
 ) -> npt.NDArray[np.float32]: ...

@@ -264,16 +264,17 @@ def render(
     check_fits(height, width, copies=copies)
     img = check_image_values(img)
     depth = check_depth(depth, img.shape[:2])
+    threads = check_threads(threads)
+    threads = default_threads() if threads is None else threads
     if sharpen_depth_edges:
-        depth = depth_edges.sharpen_depth_edges(img, depth)
+        depth = depth_edges.sharpen_depth_edges(img, depth, threads)
     lens = thin_lens(depth, f, focus, focal_length, focal_px)
     aperture = Aperture(blades, float(blade_rotation), float(blade_curvature))
     if highlight_gain is None:
         highlight_gain = DEFAULT_HIGHLIGHT_GAIN_CLIPPED if img.dtype in INTEGER_DTYPES else 1.0
     highlights = Highlights(float(highlight_threshold), float(highlight_gain))
-    threads = check_threads(threads)
     fast = check_quality(quality, engine)
-    engine = engine or RustEngine(default_threads() if threads is None else threads, fast)
+    engine = engine or RustEngine(threads, fast)
     coc_map = engine.circle_of_confusion(depth, lens)
     check_blur(coc_map, depth, lens)
 

@@ -26,11 +26,6 @@ def erode(mask: Mask, radius: int) -> Mask:
     return _square(mask, radius, grow=False)
 
 
-def local_max(values: npt.NDArray[Any], radius: int) -> npt.NDArray[Any]:
-    """Largest value in the (2 radius + 1)-square around each pixel (edges clamped)."""
-    return _window_reduce(values, radius, np.maximum)
-
-
 def local_min(values: npt.NDArray[Any], radius: int) -> npt.NDArray[Any]:
     """Smallest value in the (2 radius + 1)-square around each pixel (edges clamped)."""
     return _window_reduce(values, radius, np.minimum)

@@ -96,12 +96,6 @@ pub(crate) fn checked_pool(
             value: coc[index],
         });
     }
-    if threads > MAX_THREADS {
-        return Err(DofError::Threads {
-            threads,
-            max: MAX_THREADS,
-        });
-    }
     let max_radius = coc.iter().fold(0.0f32, |m, &c| m.max(radius(c)));
     let diameter = 2.0 * f64::from(max_radius);
     if diameter > MAX_BLUR_DIAMETER_PX as f64 {
@@ -110,14 +104,24 @@ pub(crate) fn checked_pool(
             limit: MAX_BLUR_DIAMETER_PX,
         });
     }
-    let pool = rayon::ThreadPoolBuilder::new()
+    Ok((thread_pool(threads)?, max_radius))
+}
+
+/// A pool of `threads` workers (0: every core).
+pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, DofError> {
+    if threads > MAX_THREADS {
+        return Err(DofError::Threads {
+            threads,
+            max: MAX_THREADS,
+        });
+    }
+    rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
         .map_err(|err| DofError::ThreadPool {
             threads,
             reason: err.to_string(),
-        })?;
-    Ok((pool, max_radius))
+        })
 }
 
 /// Kernel radius of a signed CoC diameter; computed where needed rather than stored, to keep a

@@ -1,6 +1,9 @@
 //! Python bindings: convert numpy arrays to slices, release the GIL, map errors. Nothing else.
 
-use dofcore_core::{catch_panic, render_linear, render_pyramid, Aperture, DofError, Image, Lens};
+use dofcore_core::{
+    catch_panic, render_linear, render_pyramid, sharpen_depth_edges, thread_pool, Aperture,
+    DofError, Image, Lens,
+};
 use numpy::{
     IntoPyArray, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray2, PyReadonlyArray3,
     PyUntypedArrayMethods,
@@ -94,10 +97,40 @@ fn render_linear_rgb<'py>(
     Ok(out.into_pyarray(py).reshape([height, width, 3])?)
 }
 
+/// Depth (H x W, metres) with blended edge bands snapped to the side whose colour (H x W x 3, a
+/// perceptual space) each pixel matches (docs/model.md 2.4).
+#[pyfunction]
+#[pyo3(signature = (colour, depth, threads=0))]
+fn sharpen_depth_edges_map<'py>(
+    py: Python<'py>,
+    colour: PyReadonlyArray3<'py, f32>,
+    depth: PyReadonlyArray2<'py, f32>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let (height, width) = (depth.shape()[0], depth.shape()[1]);
+    if colour.shape() != [height, width, 3] {
+        return Err(PyValueError::new_err(format!(
+            "colour is {:?}, depth is {height} x {width}: expected {height} x {width} x 3",
+            colour.shape()
+        )));
+    }
+    let colour = contiguous(colour.as_slice(), "colour")?;
+    let depth = contiguous(depth.as_slice(), "depth")?;
+    let sharpened = py
+        .detach(|| {
+            catch_panic(|| {
+                thread_pool(threads)?.install(|| sharpen_depth_edges(colour, depth, width))
+            })
+        })
+        .map_err(PyDofError)?;
+    Ok(sharpened.into_pyarray(py).reshape([height, width])?)
+}
+
 #[pymodule]
 fn _dofcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(circle_of_confusion, m)?)?;
     m.add_function(wrap_pyfunction!(render_linear_rgb, m)?)?;
+    m.add_function(wrap_pyfunction!(sharpen_depth_edges_map, m)?)?;
     m.add(
         "SAME_SURFACE_TOLERANCE_PX",
         dofcore_core::SAME_SURFACE_TOLERANCE_PX,
