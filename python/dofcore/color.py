@@ -85,7 +85,8 @@ def from_linear(linear: npt.NDArray[np.float32], dtype: np.dtype) -> npt.NDArray
 
 def brightest_channel(linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     """Max over the colour channels (numpy reduces a 3-wide last axis ~7x slower than this)."""
-    return np.maximum(np.maximum(linear[..., 0], linear[..., 1]), linear[..., 2])
+    brightest = np.maximum(linear[..., 0], linear[..., 1])
+    return np.maximum(brightest, linear[..., 2], out=brightest)
 
 
 @dataclass(frozen=True)

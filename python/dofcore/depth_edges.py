@@ -13,23 +13,43 @@ import numpy as np
 import numpy.typing as npt
 
 from dofcore import _dofcore
-from dofcore.color import INTEGER_DTYPES, to_linear
+from dofcore.color import to_linear
 
 F32 = npt.NDArray[np.float32]
+
+STRIP_ROWS = 256
+CONTEXT_ROWS = 5
+"""A pixel's decision reads the 9 x 9 window around it, and the 3 x 3 around that window's centre:
+4 rows each way; one more for safety costs nothing."""
 
 
 def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32, threads: int = 0) -> F32:
     """`depth` (H x W, metres) with each pixel of a blended edge band snapped to the near or far
     side of its 9 x 9 window: the side holding the pixel of nearest colour (in the photo `img`,
     H x W x 3 as `dofcore.render` takes it; linear light compared as cube roots, about even steps
-    to the eye). Pixels already on a side, and windows without an edge, keep their depth."""
-    return _dofcore.sharpen_depth_edges_map(perceptual_colour(img), np.ascontiguousarray(depth, np.float32), threads)
+    to the eye). Pixels already on a side, and windows without an edge, keep their depth.
+
+    Works in strips of STRIP_ROWS rows, each with the CONTEXT_ROWS rows above and below that its
+    windows read, so that its memory stays small beside the render's."""
+    depth = np.ascontiguousarray(depth, np.float32)
+    height = depth.shape[0]
+    sharpened = depth  # copied at the first change: nothing to sharpen costs no memory
+    for first in range(0, height, STRIP_ROWS):
+        last = min(first + STRIP_ROWS, height)
+        top, bottom = max(first - CONTEXT_ROWS, 0), min(last + CONTEXT_ROWS, height)
+        strip = _dofcore.sharpen_depth_edges_map(perceptual_colour(img[top:bottom]), depth[top:bottom], threads)
+        rows = strip[first - top:last - top]
+        if sharpened is depth and not np.array_equal(rows, depth[first:last]):
+            sharpened = depth.copy()
+        if sharpened is not depth:
+            sharpened[first:last] = rows
+    return sharpened
 
 
 def perceptual_colour(img: npt.NDArray[np.generic]) -> F32:
-    """Cube roots of linear light, H x W x 3 float32: through a table of every code for integer
-    photos."""
-    if img.dtype in INTEGER_DTYPES:
-        codes = np.arange(int(np.iinfo(img.dtype.name).max) + 1).astype(img.dtype)
-        return np.ascontiguousarray(np.cbrt(to_linear(codes))[img])
-    return np.ascontiguousarray(np.cbrt(to_linear(img)), dtype=np.float32)
+    """Cube roots of linear light, H x W x 3 float32. The decode works in blocks (no image-sized
+    index arrays) and the root is taken in place, so this holds one float image."""
+    linear = to_linear(img)
+    if linear is img:  # float32 input is used as given: not ours to overwrite
+        return np.cbrt(linear)
+    return np.cbrt(linear, out=linear)

@@ -57,10 +57,6 @@ pub fn sharpen_depth_edges(
         window_extreme(&inverse, width, r, f32::max),
         window_extreme(&inverse, width, r, f32::min),
     );
-    let (above, below) = (
-        window_extreme(&inverse, width, 1, f32::max),
-        window_extreme(&inverse, width, 1, f32::min),
-    );
     let mut sharpened = depth.to_vec();
     // Rows one by one: the undecided pixels are often all in a few of them.
     sharpened
@@ -79,8 +75,17 @@ pub fn sharpen_depth_edges(
                 let undecided = near[i] > far[i] * STEP_RATIO
                     && q < near[i] - margin
                     && q > far[i] + margin
-                    && above[i] > q + slope
-                    && below[i] < q - slope;
+                    && {
+                        // The 3 x 3 neighbours, only for the few pixels that get this far.
+                        let (mut above, mut below) = (q, q);
+                        for sy in y.saturating_sub(1)..=(y + 1).min(height - 1) {
+                            for sx in x.saturating_sub(1)..=(x + 1).min(width - 1) {
+                                above = above.max(inverse[sy * width + sx]);
+                                below = below.min(inverse[sy * width + sx]);
+                            }
+                        }
+                        above > q + slope && below < q - slope
+                    };
                 if undecided {
                     let own = &colour[i * 3..i * 3 + 3];
                     let (mut closest_near, mut closest_far) = (f32::INFINITY, f32::INFINITY);

@@ -119,7 +119,13 @@ fn sharpen_depth_edges_map<'py>(
     let sharpened = py
         .detach(|| {
             catch_panic(|| {
-                thread_pool(threads)?.install(|| sharpen_depth_edges(colour, depth, width))
+                // Every core: rayon's global pool, whose threads (and the malloc arenas that keep
+                // what they freed) last across calls; a pool per call grew a render's peak.
+                if threads == 0 {
+                    sharpen_depth_edges(colour, depth, width)
+                } else {
+                    thread_pool(threads)?.install(|| sharpen_depth_edges(colour, depth, width))
+                }
             })
         })
         .map_err(PyDofError)?;
