@@ -19,9 +19,11 @@ def dofcore(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "dofcore", *map(str, args)], capture_output=True, text=True, timeout=300)
 
 
-def test_render_the_bundled_example_with_its_depth(tmp_path):
+@pytest.mark.parametrize("quality", ["exact", "fast"])
+def test_render_the_bundled_example_with_its_depth(tmp_path, quality):
     out = tmp_path / "bokeh.png"
-    result = dofcore("render", EXAMPLE, "--depth", EXAMPLE_DEPTH, "-o", out, "--f", "2.8", "--focus-at", "600,300")
+    result = dofcore("render", EXAMPLE, "--depth", EXAMPLE_DEPTH, "-o", out, "--f", "2.8", "--focus-at", "600,300",
+                     "--quality", quality)
     assert result.returncode == 0, result.stderr
     assert "rendering at f/2.8" in result.stderr  # progress on stderr
     photo, rendered = np.asarray(Image.open(EXAMPLE)), np.asarray(Image.open(out))
