@@ -426,24 +426,24 @@ struct Centre {
 
 /// Gather the sources of every grid in `gathers` (all of one size) around the centres that
 /// `centres` holds, for every cell where `wanted(x, y)` holds and `centres` has a source, into
-/// `out` (3 values per cell) through `finish(x, y, [near, surface, behind])`.
-pub(crate) fn run(
+/// `out` (N values per cell) through `finish(x, y, [near, surface, behind])`.
+pub(crate) fn run<const N: usize>(
     gathers: &[&Gather<'_>],
     centres: &Gather<'_>,
     out: &mut [f32],
     wanted: impl Fn(usize, usize) -> bool + Sync,
-    finish: impl Fn(usize, usize, [Layer; 3]) -> [f32; 3] + Sync,
+    finish: impl Fn(usize, usize, [Layer; 3]) -> [f32; N] + Sync,
 ) {
     let width = centres.sources.width;
     // Rows may be shared out one by one: the work is often all in a few of them.
-    out.par_chunks_exact_mut(width * 3)
+    out.par_chunks_exact_mut(width * N)
         .enumerate()
         .with_max_len(1)
         .for_each(|(y, row)| {
             let mut reaches = vec![Vec::new(); gathers.len()];
-            for (tile, pixels) in row.chunks_mut(TILE * 3).enumerate() {
+            for (tile, pixels) in row.chunks_mut(TILE * N).enumerate() {
                 let first = tile * TILE;
-                if !(first..first + pixels.len() / 3).any(|x| wanted(x, y)) {
+                if !(first..first + pixels.len() / N).any(|x| wanted(x, y)) {
                     continue;
                 }
                 let tile_index = (y / TILE) * centres.tiles_x + tile;
@@ -455,7 +455,7 @@ pub(crate) fn run(
                 for (gather, reach) in gathers.iter().zip(&mut reaches) {
                     gather.fill_row_reach(y, tile, half_width, reach);
                 }
-                for (i, pixel) in pixels.chunks_exact_mut(3).enumerate() {
+                for (i, pixel) in pixels.chunks_exact_mut(N).enumerate() {
                     let x = first + i;
                     let Some(centre) = wanted(x, y).then(|| centres.centre(x, y)).flatten() else {
                         continue;
@@ -500,42 +500,46 @@ impl Layer {
         }
         self.weight += other.weight;
     }
-
-    /// A layer cannot cover more than the whole aperture: scale it down to coverage 1.
-    fn clamped(&self) -> Layer {
-        if self.weight > 1.0 {
-            let scale = 1.0 / self.weight;
-            Layer {
-                colour: self.colour.map(|c| c * scale),
-                weight: 1.0,
-            }
-        } else {
-            *self
-        }
-    }
 }
 
 /// Nearer samples over the centre's surface, whose gap shows what is behind it (docs/model.md,
 /// 5.3): the behind group fills as much of the gap as it covers, with its own mean colour; the
 /// rest of the gap is hidden in the photo and takes the surface's mean colour.
 pub(crate) fn composite(near: &Layer, surface: &Layer, behind: &Layer) -> [f32; 3] {
-    let near = near.clamped();
-    let surface = surface.clamped();
-    let gap = 1.0 - surface.weight;
+    let factors = group_factors(near, surface, behind);
+    let mut out = [0.0; 3];
+    for (channel, value) in out.iter_mut().enumerate() {
+        *value = [near, surface, behind]
+            .iter()
+            .zip(factors)
+            .map(|(layer, factor)| factor * layer.colour[channel])
+            .sum();
+    }
+    out
+}
+
+/// The composite is linear in the groups' colours: out = sum over groups of factor x colour,
+/// the factors set by the groups' weights alone. [near, surface, behind].
+pub(crate) fn group_factors(near: &Layer, surface: &Layer, behind: &Layer) -> [f32; 3] {
+    // A layer covers at most the whole aperture (Layer::clamped).
+    let near_scale = 1.0 / near.weight.max(1.0);
+    let surface_scale = 1.0 / surface.weight.max(1.0);
+    let (near_weight, surface_weight) = (near.weight.min(1.0), surface.weight.min(1.0));
+    let gap = 1.0 - surface_weight;
     let seen_behind = behind.weight.min(gap);
-    let behind_scale = if behind.weight > 0.0 {
+    let behind_share = if behind.weight > 0.0 {
         seen_behind / behind.weight
     } else {
         0.0
     };
     // The surface always holds the centre itself, so its weight is positive.
-    let surface_scale = 1.0 + (gap - seen_behind) / surface.weight;
-    let mut out = [0.0; 3];
-    for (channel, value) in out.iter_mut().enumerate() {
-        let inner = surface.colour[channel] * surface_scale + behind.colour[channel] * behind_scale;
-        *value = near.colour[channel] + (1.0 - near.weight) * inner;
-    }
-    out
+    let surface_share = 1.0 + (gap - seen_behind) / surface_weight;
+    let through_near = 1.0 - near_weight;
+    [
+        near_scale,
+        through_near * surface_scale * surface_share,
+        through_near * behind_share,
+    ]
 }
 
 /// Search half-width per tile: the largest kernel (plus anti-aliasing band) of any tile that
