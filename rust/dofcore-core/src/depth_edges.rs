@@ -26,7 +26,7 @@ pub fn sharpen_depth_edges(
     depth: &[f32],
     width: usize,
 ) -> Result<Vec<f32>, DofError> {
-    let height = if width == 0 { 0 } else { depth.len() / width };
+    let height = depth.len().checked_div(width).unwrap_or(0);
     let shape = format!("{height} x {width}");
     if width == 0 || depth.len() != width * height || depth.is_empty() {
         return Err(DofError::Shape {
