@@ -1,5 +1,5 @@
 """How close the fast level comes to the exact one, in linear light (PSNR, peak 1): on the
-benchmark scene, and on random scenes (a tilted ground, flat shapes in front of it, noisy
+benchmark scene, the bundled example (lamps, hair) at f/1.4 and f/2.8, and on random scenes (a tilted ground, flat shapes in front of it, noisy
 texture, clipped lights, lenses blurring up to the frame's size).
 
     python benches/fast_accuracy.py [SEED] [SCENES]
@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 import dofcore
 from dofcore.color import to_linear
+from dofcore.io import read_photo
 from scene import F_NUMBER, LENS, benchmark_scene
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def random_scene(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -59,6 +63,10 @@ def main() -> None:
     img, depth = benchmark_scene()
     score, exact_s, fast_s = compare(img, depth, F_NUMBER, **LENS)
     print(f"benchmark scene 1500 x 1500 f/{F_NUMBER}: {score:.2f} dB (exact {exact_s:.1f} s, fast {fast_s:.2f} s)")
+    photo, example = read_photo(EXAMPLES / "portrait.png")[0], np.load(EXAMPLES / "portrait_depth.npz")
+    for f_number in (1.4, 2.8):
+        score, exact_s, fast_s = compare(photo, example["depth"], f_number, focal_px=float(example["focal_px"]))
+        print(f"bundled example f/{f_number}: {score:.2f} dB (exact {exact_s:.1f} s, fast {fast_s:.2f} s)")
     rng = np.random.default_rng(seed)
     scores = []
     while len(scores) < count:

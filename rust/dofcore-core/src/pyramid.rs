@@ -9,6 +9,8 @@
 //! their CoC alone, with their own kernel's weight: their light is a smooth field, splatted on
 //! their own band's level and interpolated. Levels above 0 are interpolated to the photo's
 //! pixels from the cells whose CoC is nearest each pixel's, so light does not cross depth edges.
+//! A cell across a depth edge holds two populations of sources; bright lights enter the levels
+//! capped and each pixel gathers their excess exactly (`Bright`).
 
 use rayon::prelude::*;
 
@@ -19,9 +21,9 @@ use crate::gather::{
     SAME_SURFACE_TOLERANCE_PX,
 };
 
-/// The fast level's T: a pixel is gathered where its kernel is 6 to 12 cells wide. Bokeh rims
-/// are anti-aliased over a cell, so T sets how sharp they stay (docs/performance.md: T = 4 drew
-/// the example's lamps with 8 px rims, 38 dB against exact; T = 6, 4 px rims, 43 dB).
+/// The fast level's T: a pixel is gathered where its kernel is 6 to 12 cells wide. Kernel rims
+/// (but the bright lights', gathered apart) are anti-aliased over a cell, so T sets how sharp they
+/// stay; cost grows about as T^3 (docs/performance.md).
 pub const DEFAULT_MIN_RADIUS: f32 = 6.0;
 
 /// Render like `gather::render_linear`, coarse where the blur is large. `min_radius` (T, in
@@ -43,7 +45,7 @@ pub fn render_pyramid(
     Ok(pool.install(|| Pyramid::new(image, coc, aperture, min_radius, max_radius).render()))
 }
 
-/// Cells of the coarsest level are at most this fraction of the frame's shorter side: a level
+/// The coarsest level keeps at least this many cells across the frame's shorter side: a level
 /// needs cells enough to tell the frame's shapes apart.
 const MIN_CELLS_ACROSS: usize = 16;
 
