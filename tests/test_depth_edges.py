@@ -7,7 +7,7 @@ import numpy as np
 import dofcore
 from conftest import LENS, depth_for_diameter
 from dofcore.depth_edges import sharpen_depth_edges
-from dofcore.mask import box_mean
+from dofcore.mask import box_mean, local_min
 
 NEAR_M, FAR_M = 2.0, 10.0
 
@@ -57,3 +57,24 @@ def test_a_blended_outline_renders_as_sharp_as_the_exact_one():
     as_given = dofcore.render(img, soft, 1.8, sharpen_depth_edges=False, **LENS).astype(int)
     assert np.abs(sharpened - exact).max() <= 1
     assert np.abs(as_given - exact).max() > 20  # without it the subject's outline is smeared
+
+
+def test_a_fattened_outline_renders_as_sharp_as_the_exact_one():
+    img, depth = step_scene(48, 24)
+    img[:, 24:, 1] = np.where(np.arange(24) % 4 < 2, 90, 220)  # a background of stripes
+    depth[:, 24:] = depth_for_diameter(16.0, 1.8)
+    fattened = local_min(depth, 3)  # the subject grown 3 px over the background, as networks do
+    exact = dofcore.render(img, depth, 1.8, **LENS).astype(int)
+    trimmed = dofcore.render(img, fattened, 1.8, **LENS).astype(int)
+    as_given = dofcore.render(img, fattened, 1.8, sharpen_depth_edges=False, **LENS).astype(int)
+    assert np.abs(trimmed - exact).max() <= 1
+    assert np.abs(as_given - exact).max() > 20  # without it a band of background stays sharp
+
+
+def test_a_hair_of_exact_depth_keeps_it_even_where_it_is_faint():
+    """A hair one pixel wide at the subject's depth, drawn faintly over the background (as an
+    anti-aliased hair is): it has the background on both sides, so it is not a fattened band."""
+    img, depth = step_scene()
+    img[:, 30] = (50, 150, 58)  # a tenth of the way from the background's green to a dark hair
+    depth[:, 30] = NEAR_M
+    np.testing.assert_array_equal(sharpen_depth_edges(img, depth), depth)

@@ -247,8 +247,9 @@ def render(
     blades, blade_rotation (degrees), blade_curvature: the aperture; 0 blades is a circle.
     highlight_threshold (linear, default 0.95) and highlight_gain: highlight recovery; the gain
         defaults to 16 for integer (clipped) photos and to 1 (off) for linear float input.
-    sharpen_depth_edges: snap depth blended across an edge (as networks draw it) to the side
-        whose colour each pixel matches (docs/model.md 2.4); False uses the depth as given.
+    sharpen_depth_edges: make depth edges agree with the photo's, as networks draw them blended
+        or with near objects fattened: a pixel takes the depth of the side whose colour it
+        matches (docs/model.md 2.4); False uses the depth as given.
     quality: "exact" (default), the model of docs/model.md 5; or "fast", a pyramid that gathers
         each pixel at the resolution its blur needs (docs/model.md 8): tens of times faster on
         large blur, within 45 dB of exact on most scenes but not on all (docs/performance.md).

@@ -1,8 +1,9 @@
 """Depth edges as a network draws them, made sharp again by the photo (docs/model.md, 2.4).
 
-A depth network blends depth across a discontinuity over a few pixels; a pixel in that band has
-the depth of neither side and would be blurred as if it floated between them. The photo's edge
-is sharp: each such pixel takes the depth of the side whose colour it matches. The search runs in
+A depth network blends depth across a discontinuity over a few pixels, and fattens near objects
+by a few: a pixel in a blended band has the depth of neither side, and a fattened band shows the
+far side with the near depth. The photo's edge is sharp: each such pixel takes the depth of the
+side whose colour it matches. The search runs in
 the Rust core (`dofcore-core/src/depth_edges.rs`, its constants and tests beside it); this module
 gives it the photo's colours.
 """
@@ -18,16 +19,18 @@ from dofcore.color import to_linear
 F32 = npt.NDArray[np.float32]
 
 STRIP_ROWS = 256
-CONTEXT_ROWS = 5
-"""A pixel's decision reads the 9 x 9 window around it, and the 3 x 3 around that window's centre:
-4 rows each way; one more for safety costs nothing."""
+CONTEXT_ROWS = 10
+"""Snapping a blended pixel reads the 9 x 9 window around it (4 rows each way). Trimming a
+fattened band reads the snapped depth in the 9 x 9 windows of a pixel's 3 x 3 neighbours (5 rows),
+so 9 rows each way in all; one more for safety costs nothing."""
 
 
 def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32, threads: int = 0) -> F32:
     """`depth` (H x W, metres) with each pixel of a blended edge band snapped to the near or far
     side of its 9 x 9 window: the side holding the pixel of nearest colour (in the photo `img`,
     H x W x 3 as `dofcore.render` takes it; linear light compared as cube roots, about even steps
-    to the eye). Pixels already on a side, and windows without an edge, keep their depth.
+    to the eye); then each pixel of a fattened band (near depth, far colour, more than a pixel
+    deep) given the depth of the far pixel of nearest colour. Other pixels keep their depth.
 
     Works in strips of STRIP_ROWS rows, each with the CONTEXT_ROWS rows above and below that its
     windows read, so that its memory stays small beside the render's."""

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from PIL import Image
 
 import dofcore
 from dofcore.eval import scenes, truth
-from dofcore.eval.degrade import soft_edges
+from dofcore.eval.degrade import fattened, soft_edges
 from dofcore.eval.evaluate import SceneResult, Scores, evaluate, focus_pixel, photo_of
 from dofcore.eval.metrics import display
 
@@ -48,19 +50,24 @@ def save_crops(result: SceneResult, folder: Path, box: tuple[slice, slice], tag:
     Image.fromarray(row).save(folder / f"quality_{result.name}_{tag}.png")
 
 
-def save_depth_edge_crops(render: truth.SceneRender, folder: Path, box: tuple[slice, slice]) -> None:
-    """Truth, and the render from depth with soft edges as given and with its edges sharpened."""
-    photo, clicked, soft = photo_of(render), focus_pixel(render.depth), soft_edges(render.depth)
+def save_depth_edge_crops(render: truth.SceneRender, folder: Path, crop: DepthEdgeCrop) -> None:
+    """Truth, and the render from degraded depth as given and with its edges sharpened."""
+    prefix, degrade, box = crop
+    photo, clicked, degraded = photo_of(render), focus_pixel(render.depth), degrade(render.depth)
     tiles = [np.rint(display(render.truth) * 255).astype(np.uint8)]
     for sharpen in (False, True):
-        tiles.append(np.asarray(dofcore.render(photo, soft, scenes.F_NUMBER, focus=clicked, focal_px=render.focal_px,
+        tiles.append(np.asarray(dofcore.render(photo, degraded, scenes.F_NUMBER, focus=clicked, focal_px=render.focal_px,
                                                focal_length=scenes.FOCAL_LENGTH_MM, sharpen_depth_edges=sharpen)))
     gap = np.full((box[0].stop - box[0].start, 4, 3), 255, np.uint8)
     row = np.concatenate(sum(([t[box], gap] for t in tiles), [])[:-1], axis=1)
-    Image.fromarray(row).save(folder / f"depth_edges_{render.name}.png")
+    Image.fromarray(row).save(folder / f"{prefix}_{render.name}.png")
 
 
-DEPTH_EDGE_CROPS = {"sunlit": (slice(250, 430), slice(260, 440))}
+DepthEdgeCrop = tuple[str, Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]], tuple[slice, slice]]
+DEPTH_EDGE_CROPS: dict[str, DepthEdgeCrop] = {
+    "sunlit": ("depth_edges", soft_edges, (slice(250, 430), slice(260, 440))),
+    "thin": ("fattened", fattened, (slice(170, 350), slice(300, 480))),
+}
 
 CROPS = {
     "lights": {"highlights": (slice(120, 370), slice(400, 650))},

@@ -97,8 +97,8 @@ fn render_linear_rgb<'py>(
     Ok(out.into_pyarray(py).reshape([height, width, 3])?)
 }
 
-/// Depth (H x W, metres) with blended edge bands snapped to the side whose colour (H x W x 3, a
-/// perceptual space) each pixel matches (docs/model.md 2.4).
+/// Depth (H x W, metres) with blended edge bands and fattened near outlines given the depth of
+/// the side whose colour (H x W x 3, a perceptual space) each pixel matches (docs/model.md 2.4).
 #[pyfunction]
 #[pyo3(signature = (colour, depth, threads=0))]
 fn sharpen_depth_edges_map<'py>(
