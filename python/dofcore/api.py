@@ -278,6 +278,7 @@ def render(
     engine = engine or RustEngine(threads, fast)
     coc_map = engine.circle_of_confusion(depth, lens)
     check_blur(coc_map, depth, lens)
+    del depth  # a copy of ours where its edges were sharpened: not needed past the CoC
 
     linear = to_linear(img)
     gain = highlights.gain_field(linear)
