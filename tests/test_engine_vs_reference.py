@@ -27,7 +27,8 @@ apertures = st.one_of(
 
 @st.composite
 def scenes(draw):
-    """A small photo with a layered, noisy depth map: planes, steps and smooth ramps."""
+    """A small photo with a layered, noisy depth map: planes, steps and smooth ramps, and tilted
+    planes (a floor receding) with objects standing on them."""
     seed = draw(st.integers(0, 2**32 - 1))
     height, width = draw(st.integers(2, 20)), draw(st.integers(2, 20))
     rng = np.random.default_rng(seed)
@@ -35,6 +36,12 @@ def scenes(draw):
     linear[rng.uniform(size=(height, width)) < 0.05] *= 30.0  # a few bright lights
     layers = rng.uniform(0.5, 40.0, draw(st.integers(1, 4)))
     depth = layers[rng.integers(0, len(layers), (height, width))]
+    if draw(st.booleans()):
+        # A plane's inverse depth is affine in the image: the tangent-plane groups of model.md 5.2.
+        yy, xx = np.mgrid[:height, :width]
+        tilt = rng.uniform(-0.3, 0.3, 2)
+        plane = 1.0 / np.clip(rng.uniform(0.1, 1.0) + tilt[0] * xx / width + tilt[1] * yy / height, 0.03, None)
+        depth = np.where(rng.uniform(size=(height, width)) < 0.8, plane, depth)
     depth = depth * np.exp(rng.normal(0, draw(st.sampled_from([0.0, 0.01, 0.2])), (height, width)))
     return linear, depth.astype(np.float32)
 

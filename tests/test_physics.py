@@ -90,6 +90,20 @@ def test_blurred_foreground_spreads_semi_transparently_over_a_sharp_subject():
     np.testing.assert_allclose(out[:, :edge - 12], img[:, :edge - 12], atol=1e-5)
 
 
+def test_a_floor_receding_in_front_of_the_focus_blurs_evenly():
+    """A plane is one surface however fast its blur grows (model.md 5.2): a noisy floor whose
+    blur diameter grows from 8 to 36 px down the frame comes out as an even blur, without the
+    streaks along rows of equal blur that a flat same-surface rule draws (0.026 here)."""
+    height, width = 48, 64
+    img = np.random.default_rng(1).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    diameters = np.linspace(8.0, 36.0, height)
+    rows = np.array([depth_for_diameter(d, 1.4, behind=False) for d in diameters], np.float32)
+    depth = np.repeat(rows[:, None], width, axis=1)
+    out = srgb_to_linear(dofcore.render(img, depth, 1.4, **LENS) / 255)
+    row_means = out[20:-8, 16:-16].mean(axis=(1, 2))  # blurred over 11-17 px radii, off the frame's edges
+    assert np.abs(np.diff(row_means, 2)).max() < 0.012
+
+
 # 5. CoC ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("depth_m, f_number", [(2.3, 1.4), (3.0, 2.8), (1.4, 2.0), (1.25, 4.0)])

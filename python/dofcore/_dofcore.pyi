@@ -9,12 +9,14 @@ __all__ = [
     "MAX_BLUR_DIAMETER_PX",
     "MAX_THREADS",
     "SAME_SURFACE_TOLERANCE_PX",
+    "MAX_SURFACE_SLOPE",
     "circle_of_confusion",
     "render_linear_rgb",
     "sharpen_depth_edges_map",
 ]
 
 SAME_SURFACE_TOLERANCE_PX: float
+MAX_SURFACE_SLOPE: float
 MAX_BLUR_DIAMETER_PX: int
 MAX_BLADES: int
 MAX_THREADS: int

@@ -18,8 +18,10 @@ from dofcore.lens import ThinLens
 
 F64 = npt.NDArray[np.float64]
 
-# (5.2) Samples within this many pixels of the centre's signed CoC are its own surface.
+# (5.2) Samples within this many pixels of the CoC of the centre's surface are that surface.
 SAME_SURFACE_TOLERANCE_PX = np.float32(1.0)
+# (5.2) Steeper CoC slopes (px per px) are not a surface's: the slope is taken as 0.
+MAX_SURFACE_SLOPE = np.float32(1.0)
 
 
 def circle_of_confusion(
@@ -46,6 +48,24 @@ def aperture_norm(
 def coverage(radius: F64 | np.float64, rho: F64) -> F64:
     """(3.2) Anti-aliased kernel coverage."""
     return np.clip(radius + 0.5 - rho, 0.0, 1.0)
+
+
+def minmod(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    """(5.2) 0 where a and b differ in sign (or one is 0), else the one of smaller magnitude."""
+    smaller = np.where(np.abs(a) <= np.abs(b), a, b)
+    same_sign = ((a > 0) & (b > 0)) | ((a < 0) & (b < 0))
+    return np.where(same_sign, smaller, np.float32(0)).astype(np.float32)
+
+
+def surface_slope(coc: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """(5.2) The CoC slope of each pixel's surface, (s_x, s_y), px of CoC per px; the frame's
+    edge pixels repeat beyond it (5.1); 0 where either exceeds MAX_SURFACE_SLOPE."""
+    edged = np.pad(coc, 1, mode="edge")
+    centre = edged[1:-1, 1:-1]
+    s_x = minmod(edged[1:-1, 2:] - centre, centre - edged[1:-1, :-2])
+    s_y = minmod(edged[2:, 1:-1] - centre, centre - edged[:-2, 1:-1])
+    flat = np.maximum(np.abs(s_x), np.abs(s_y)) > MAX_SURFACE_SLOPE
+    return np.where(flat, np.float32(0), s_x), np.where(flat, np.float32(0), s_y)
 
 
 def gather_linear(
@@ -78,14 +98,17 @@ def gather_linear(
     source_radius = padded(radius)
     source_inverse_area = padded(inverse_area)
     source_rgb = padded(rgb.astype(np.float64))
-    nearer_than = coc - SAME_SURFACE_TOLERANCE_PX
-    farther_than = coc + SAME_SURFACE_TOLERANCE_PX
+    slope_x, slope_y = surface_slope(coc)
 
     layers = {name: Layer.empty(height, width) for name in ("near", "surface", "behind")}
     for dy in range(-half, half + 1):
         for dx in range(-half, half + 1):
             window = (slice(half + dy, half + dy + height), slice(half + dx, half + dx + width))
             c_j, r_j = source_coc[window], source_radius[window]
+            # (5.2) The CoC the centre's surface would have at the source, and the groups.
+            expected = (coc + slope_y * np.float32(dy)) + slope_x * np.float32(dx)
+            nearer_than = expected - SAME_SURFACE_TOLERANCE_PX
+            farther_than = expected + SAME_SURFACE_TOLERANCE_PX
             inv_j, rgb_j = source_inverse_area[window], source_rgb[window]
             # (3.4) The source's kernel at offset centre - source = (-dx, -dy), point-reflected
             # in front of the focus plane.

@@ -6,9 +6,14 @@ use rayon::prelude::*;
 use crate::aperture::{coverage, Aperture, KernelTable};
 use crate::error::DofError;
 
-/// Samples whose signed CoC is within this many pixels of the centre's belong to the centre's
-/// own surface; nearer ones occlude it, farther ones are seen only where it leaves gaps.
+/// Samples whose signed CoC is within this many pixels of what the centre's surface would have
+/// there belong to that surface; nearer ones occlude it, farther ones are seen only where it
+/// leaves gaps.
 pub const SAME_SURFACE_TOLERANCE_PX: f32 = 1.0;
+
+/// A CoC slope steeper than this (pixels of CoC per pixel) is no surface's but a depth edge
+/// blended into a ramp: the slope is taken as 0 (docs/model.md 5.2).
+pub const MAX_SURFACE_SLOPE: f32 = 1.0;
 
 /// Largest blur diameter the engine accepts; the kernel table grows with its square.
 pub const MAX_BLUR_DIAMETER_PX: usize = 4096;
@@ -124,6 +129,20 @@ pub fn thread_pool(threads: usize) -> Result<rayon::ThreadPool, DofError> {
         })
 }
 
+/// 0 where a and b differ in sign (or one is 0), else the one of smaller magnitude.
+#[inline]
+fn minmod(a: f32, b: f32) -> f32 {
+    if (a > 0.0 && b > 0.0) || (a < 0.0 && b < 0.0) {
+        if a.abs() <= b.abs() {
+            a
+        } else {
+            b
+        }
+    } else {
+        0.0
+    }
+}
+
 /// Kernel radius of a signed CoC diameter; computed where needed rather than stored, to keep a
 /// render's memory down (docs/reliability.md).
 #[inline]
@@ -154,6 +173,34 @@ impl<'a> Sources<'a> {
             width: image.width,
             height: image.height,
             scale: 1.0,
+        }
+    }
+
+    /// The CoC slope of the surface at cell (x, y), per cell and axis (docs/model.md 5.2): the
+    /// minmod of the one-sided differences, the frame's edge repeated beyond it; 0 where a
+    /// neighbour holds no source, or where steeper than MAX_SURFACE_SLOPE per pixel.
+    pub fn slope(&self, x: usize, y: usize) -> [f32; 2] {
+        let at = |sx: usize, sy: usize| {
+            let index = sy * self.width + sx;
+            (self.mass.is_empty() || self.mass[index] > 0.0).then(|| self.coc[index])
+        };
+        let coc = self.coc[y * self.width + x];
+        let axis = |before: Option<f32>, after: Option<f32>| match (before, after) {
+            (Some(before), Some(after)) => minmod(after - coc, coc - before),
+            _ => 0.0,
+        };
+        let slope_x = axis(
+            at(x.saturating_sub(1), y),
+            at((x + 1).min(self.width - 1), y),
+        );
+        let slope_y = axis(
+            at(x, y.saturating_sub(1)),
+            at(x, (y + 1).min(self.height - 1)),
+        );
+        if slope_x.abs().max(slope_y.abs()) > MAX_SURFACE_SLOPE * self.scale {
+            [0.0, 0.0]
+        } else {
+            [slope_x, slope_y]
         }
     }
 
@@ -251,6 +298,7 @@ impl<'a> Gather<'a> {
         let coc = self.sources.coc[index];
         Some(Centre {
             coc,
+            slope: self.sources.slope(x, y),
             radius: self.sources.radius(coc),
             inverse_area: self.inverse_area[index],
         })
@@ -272,19 +320,22 @@ impl<'a> Gather<'a> {
 
     #[inline(always)]
     fn layers(&self, x: usize, y: usize, centre: &Centre, row_reach: &[f32]) -> [Layer; 3] {
-        if self.sources.mass.is_empty() {
-            self.layers_of::<false>(x, y, centre, row_reach)
-        } else {
-            self.layers_of::<true>(x, y, centre, row_reach)
+        // A flat surface's groups need no per-source plane: most centres, at full speed.
+        match (self.sources.mass.is_empty(), centre.slope == [0.0, 0.0]) {
+            (true, true) => self.layers_of::<false, false>(x, y, centre, row_reach),
+            (true, false) => self.layers_of::<false, true>(x, y, centre, row_reach),
+            (false, true) => self.layers_of::<true, false>(x, y, centre, row_reach),
+            (false, false) => self.layers_of::<true, true>(x, y, centre, row_reach),
         }
     }
 
     /// The three depth groups of this grid's sources around `centre`, at cell (x, y).
     /// `row_reach` bounds the sources' radii row by row (-1: no source): rows and columns that
     /// no kernel reaches from there are skipped (they would add exactly zero). WEIGHTED: the
-    /// sources carry a mass.
+    /// sources carry a mass. SLOPED: the centre's surface has a slope (else its CoC is the same
+    /// at every source: the plane below is then exactly the centre's CoC).
     #[inline(always)]
-    fn layers_of<const WEIGHTED: bool>(
+    fn layers_of<const WEIGHTED: bool, const SLOPED: bool>(
         &self,
         x: usize,
         y: usize,
@@ -301,13 +352,10 @@ impl<'a> Gather<'a> {
         } = self.sources;
         let Centre {
             coc: centre_coc,
+            slope: [slope_x, slope_y],
             radius: centre_radius,
             inverse_area: centre_inverse_area,
         } = *centre;
-        let (nearer_than, farther_than) = (
-            centre_coc - SAME_SURFACE_TOLERANCE_PX,
-            centre_coc + SAME_SURFACE_TOLERANCE_PX,
-        );
         let half_width = (row_reach.len() / 2) as isize;
         let mass_of = |source: usize| if WEIGHTED { mass[source] } else { 1.0 };
         let weighed = |weight: f32, mass: f32| if WEIGHTED { weight * mass } else { weight };
@@ -338,28 +386,57 @@ impl<'a> Gather<'a> {
             let (rho_front, rho_behind) = (self.kernels.row(dy), self.kernels.row(-dy));
             let h = self.kernels.half_width() as isize;
             let mut rows = [Layer::default(); 3];
-            // One source: its CoC, 1 / kernel area, mass, light, and the norm of its offset
-            // either way.
-            let mut add = |source_coc: f32,
+            // The CoC of the centre's surface along this row (docs/model.md 5.2).
+            let row_expected = if SLOPED {
+                centre_coc + slope_y * dy as f32
+            } else {
+                centre_coc
+            };
+            // One source: its column offset, CoC, 1 / kernel area, mass, light, and the norm of
+            // its offset either way.
+            let mut add = |dx: f32,
+                           source_coc: f32,
                            inverse_area: f32,
                            mass: f32,
                            colour: &[f32],
                            front: f32,
                            back: f32| {
+                let expected = if SLOPED {
+                    row_expected + slope_x * dx
+                } else {
+                    row_expected
+                };
+                let (nearer_than, farther_than) = (
+                    expected - SAME_SURFACE_TOLERANCE_PX,
+                    expected + SAME_SURFACE_TOLERANCE_PX,
+                );
                 let source_radius = source_coc.abs() * radius_per_coc;
                 let rho = if source_coc < 0.0 { front } else { back };
-                if source_coc < nearer_than {
-                    let weight = coverage(source_radius, rho) * inverse_area;
-                    rows[0].add(colour, weighed(weight, mass));
-                } else if source_coc <= farther_than {
-                    let weight = coverage(source_radius, rho) * inverse_area;
-                    rows[1].add(colour, weighed(weight, mass));
+                let (near, behind) = (source_coc < nearer_than, source_coc > farther_than);
+                // The source's weight: its own kernel's, or for the behind group, seen through the
+                // gaps of the centre's surface, the wider kernel's: where the centre is the
+                // blurrier, its own kernel bounds the estimate of what it hides.
+                let weight = |behind: bool| {
+                    let (radius, inverse_area) = if behind {
+                        (
+                            centre_radius.max(source_radius),
+                            centre_inverse_area.min(inverse_area),
+                        )
+                    } else {
+                        (source_radius, inverse_area)
+                    };
+                    weighed(coverage(radius, rho) * inverse_area, mass)
+                };
+                if SLOPED {
+                    // On a sloped surface sources flip between groups from one to the next, which
+                    // a branch predictor cannot follow: the group without a branch.
+                    rows[usize::from(!near) + usize::from(behind)].add(colour, weight(behind));
+                } else if near {
+                    rows[0].add(colour, weight(false));
+                } else if !behind {
+                    rows[1].add(colour, weight(false));
                 } else {
-                    // What lies behind the centre's surface is seen through its gaps; where the
-                    // centre is the blurrier, its own kernel bounds the estimate of what it hides.
-                    let weight = coverage(centre_radius.max(source_radius), rho)
-                        * centre_inverse_area.min(inverse_area);
-                    rows[2].add(colour, weighed(weight, mass));
+                    rows[2].add(colour, weight(true));
                 }
             };
             let at = |dx: isize, source: usize| {
@@ -379,7 +456,7 @@ impl<'a> Gather<'a> {
             let (inside_from, inside_to) = ((-x).max(-span), (width as isize - 1 - x).min(span));
             for dx in -span..inside_from {
                 let (c, a, m, colour, front, back) = at(dx, row);
-                add(c, a, m, colour, front, back);
+                add(dx as f32, c, a, m, colour, front, back);
             }
             if inside_from <= inside_to {
                 let sources = row + (x + inside_from) as usize..=row + (x + inside_to) as usize;
@@ -397,15 +474,18 @@ impl<'a> Gather<'a> {
                     .iter()
                     .zip(&self.inverse_area[sources])
                     .zip(masses);
+                // The offset counted in float: whole numbers, so exactly `dx as f32`.
+                let mut dx = inside_from as f32;
                 for ((((&c, &a), &m), colour), (&front, &back)) in
                     columns.zip(colours).zip(fronts.iter().zip(backs))
                 {
-                    add(c, a, m, colour, front, back);
+                    add(dx, c, a, m, colour, front, back);
+                    dx += 1.0;
                 }
             }
             for dx in inside_to + 1..=span {
                 let (c, a, m, colour, front, back) = at(dx, row + width - 1);
-                add(c, a, m, colour, front, back);
+                add(dx as f32, c, a, m, colour, front, back);
             }
             let [row_near, row_surface, row_behind] = rows;
             near.merge(&row_near);
@@ -416,10 +496,12 @@ impl<'a> Gather<'a> {
     }
 }
 
-/// The cell a gather is centred on: its signed CoC, kernel radius (cells), 1 / kernel area.
+/// The cell a gather is centred on: its signed CoC and its surface's slope of it (per cell),
+/// kernel radius (cells), 1 / kernel area.
 #[derive(Debug, Clone, Copy)]
 struct Centre {
     coc: f32,
+    slope: [f32; 2],
     radius: f32,
     inverse_area: f32,
 }
@@ -709,6 +791,30 @@ mod tests {
         assert!((red(24) - 0.55).abs() < 0.1, "{}", red(24));
         assert!(red(24) < red(26) && red(26) < red(28) && red(28) < 1.0);
         assert_eq!(red(31), 1.0);
+    }
+
+    #[test]
+    fn a_surface_slope_is_its_planes_and_zero_at_steps_ridges_and_ramps() {
+        // CoC rising 0.5 px per column, a step of 20 px, a one-pixel ridge and a ramp steeper
+        // than MAX_SURFACE_SLOPE; one row, so the vertical slope is 0 (the frame's edge repeats).
+        let coc = [
+            10.0, 10.5, 11.0, 11.5, 31.5, 32.0, 40.0, 32.0, 32.5, 35.0, 37.5, 40.0,
+        ];
+        let rgb = vec![0.0; coc.len() * 3];
+        let image = Image {
+            rgb: &rgb,
+            width: coc.len(),
+            height: 1,
+        };
+        let sources = Sources::pixels(image, &coc);
+        let slopes: Vec<f32> = (0..coc.len()).map(|x| sources.slope(x, 0)[0]).collect();
+        // Each side of the step keeps its plane's slope (the smaller difference); the ridge
+        // and its neighbours see differences of both signs; the ramp (2.5 px per px) is cut.
+        assert_eq!(
+            slopes,
+            [0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]
+        );
+        assert!((0..coc.len()).all(|x| sources.slope(x, 0)[1] == 0.0));
     }
 
     #[test]

@@ -14,7 +14,8 @@ pub use aperture::{Aperture, KernelTable};
 pub use depth_edges::sharpen_depth_edges;
 pub use error::{catch_panic, DofError};
 pub use gather::{
-    render_linear, thread_pool, Image, MAX_BLUR_DIAMETER_PX, MAX_THREADS, SAME_SURFACE_TOLERANCE_PX,
+    render_linear, thread_pool, Image, MAX_BLUR_DIAMETER_PX, MAX_SURFACE_SLOPE, MAX_THREADS,
+    SAME_SURFACE_TOLERANCE_PX,
 };
 pub use lens::Lens;
 pub use pyramid::{render_pyramid, DEFAULT_MIN_RADIUS};

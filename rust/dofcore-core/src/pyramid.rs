@@ -92,6 +92,13 @@ impl Grid {
         (1..self.width - 1).contains(&x) && (1..self.height - 1).contains(&y)
     }
 
+    /// Where cell `cell` (an index into the grid, ring included) is centred in the photo.
+    fn centre(&self, cell: usize) -> [f32; 2] {
+        let scale = self.scale as f32;
+        let (x, y) = (cell % self.width, cell / self.width);
+        [(x as f32 - 0.5) * scale, (y as f32 - 0.5) * scale]
+    }
+
     /// The four cells in the frame around the photo position (x, y) (pixel centres at +0.5)
     /// with their bilinear weights; outside their centres the outermost cells take the weight.
     fn bilinear(&self, x: f32, y: f32) -> [(usize, f32); 4] {
@@ -425,6 +432,7 @@ impl<'a> Pyramid<'a> {
                         let coc = self.coc[y * image.width + x];
                         let view = View {
                             coc,
+                            centre: [x as f32 + 0.5, y as f32 + 0.5],
                             factors,
                             share: 1.0,
                         };
@@ -688,6 +696,7 @@ impl Level {
             // factors go together.
             views[count] = View {
                 coc: cocs[population].coc[cell],
+                centre: self.grid.centre(cell),
                 factors: [near, surface, behind],
                 share: weight,
             };
@@ -722,6 +731,8 @@ struct Bright<'a> {
     /// Largest kernel radius of a bright source.
     widest: f32,
     kernels: &'a KernelTable,
+    /// The photo's pixels: a pixel's surface slope is that of its CoC there (docs/model.md 5.2).
+    pixels: Sources<'a>,
 }
 
 struct BrightSource {
@@ -761,7 +772,7 @@ impl<'a> Bright<'a> {
     }
 
     /// None where there is no bright pixel, or too many.
-    fn find(image: Image<'_>, coc: &[f32], kernels: &'a KernelTable) -> Option<Self> {
+    fn find(image: Image<'a>, coc: &'a [f32], kernels: &'a KernelTable) -> Option<Self> {
         let (width, height) = (image.width, image.height);
         let indices: Vec<usize> = (0..width * height)
             .into_par_iter()
@@ -806,6 +817,7 @@ impl<'a> Bright<'a> {
             counted,
             widest,
             kernels,
+            pixels: Sources::pixels(image, coc),
         })
     }
 
@@ -832,6 +844,8 @@ impl<'a> Bright<'a> {
             return total; // no bright source in reach: most pixels
         }
         let half_width = self.kernels.half_width() as isize;
+        // Every view sees the pixel's own surface: its slope, with the view's CoC (5.2).
+        let [slope_x, slope_y] = self.pixels.slope(x, y);
         // Each view's 1 / kernel area, found when a source is behind it (two binary searches).
         let mut inverse_areas = [None::<f32>; 4];
         for by in bins_y0..=bins_y1 {
@@ -857,11 +871,16 @@ impl<'a> Bright<'a> {
                     };
                     let own = coverage(source.radius, rho) * source.inverse_area;
                     let mut share = 0.0f32;
+                    let source_at = [source.x as f32 + 0.5, source.y as f32 + 0.5];
                     for (view, inverse_area) in views.iter().zip(&mut inverse_areas) {
+                        // The centre's surface at the source: its CoC, and the pixel's slope.
+                        let (dx, dy) =
+                            (source_at[0] - view.centre[0], source_at[1] - view.centre[1]);
+                        let expected = (view.coc + slope_y * dy) + slope_x * dx;
                         share += view.share
-                            * if source.coc < view.coc - SAME_SURFACE_TOLERANCE_PX {
+                            * if source.coc < expected - SAME_SURFACE_TOLERANCE_PX {
                                 view.factors[0] * own
-                            } else if source.coc <= view.coc + SAME_SURFACE_TOLERANCE_PX {
+                            } else if source.coc <= expected + SAME_SURFACE_TOLERANCE_PX {
                                 view.factors[1] * own
                             } else {
                                 let centre_radius = radius(view.coc);
@@ -885,11 +904,14 @@ impl<'a> Bright<'a> {
     }
 }
 
-/// A centre through which the bright sources' excess is seen: its signed CoC, its composite's
-/// group factors [near, surface, behind], and its share of the pixel.
+/// A centre through which the bright sources' excess is seen: its signed CoC and position (its
+/// surface's plane, with the pixel's slope), its composite's group factors [near, surface,
+/// behind], and its share of the pixel.
 #[derive(Debug, Default, Clone, Copy)]
 struct View {
     coc: f32,
+    /// Where the centre is, in the photo (pixel centres at +0.5).
+    centre: [f32; 2],
     factors: [f32; 3],
     share: f32,
 }

@@ -141,6 +141,7 @@ fn _dofcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "SAME_SURFACE_TOLERANCE_PX",
         dofcore_core::SAME_SURFACE_TOLERANCE_PX,
     )?;
+    m.add("MAX_SURFACE_SLOPE", dofcore_core::MAX_SURFACE_SLOPE)?;
     m.add("MAX_BLUR_DIAMETER_PX", dofcore_core::MAX_BLUR_DIAMETER_PX)?;
     m.add("MAX_BLADES", dofcore_core::aperture::MAX_BLADES)?;
     m.add("MAX_THREADS", dofcore_core::MAX_THREADS)?;
