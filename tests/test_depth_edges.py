@@ -78,3 +78,12 @@ def test_a_hair_of_exact_depth_keeps_it_even_where_it_is_faint():
     img[:, 30] = (50, 150, 58)  # a tenth of the way from the background's green to a dark hair
     depth[:, 30] = NEAR_M
     np.testing.assert_array_equal(sharpen_depth_edges(img, depth), depth)
+
+
+def test_a_steep_plane_is_not_taken_for_a_blend():
+    """A floor receding from 0.8 m to 8 m over 40 rows: its inverse depth falls by a third over 9
+    rows, as steeply as a blend, but it goes on past any window a blend would fill."""
+    img = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    rows = 1.0 / np.linspace(1.25, 0.125, 40, dtype=np.float32)
+    depth = np.repeat(rows[:, None], 40, axis=1).astype(np.float32)
+    np.testing.assert_array_equal(sharpen_depth_edges(img, depth), depth)

@@ -19,10 +19,10 @@ from dofcore.color import to_linear
 F32 = npt.NDArray[np.float32]
 
 STRIP_ROWS = 256
-CONTEXT_ROWS = 10
-"""Snapping a blended pixel reads the 9 x 9 window around it (4 rows each way). Trimming a
+CONTEXT_ROWS = 15
+"""Snapping a blended pixel reads the 19 x 19 window around it (9 rows each way). Trimming a
 fattened band reads the snapped depth in the 9 x 9 windows of a pixel's 3 x 3 neighbours (5 rows),
-so 9 rows each way in all; one more for safety costs nothing."""
+so 14 rows each way in all; one more for safety costs nothing."""
 
 
 def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32, threads: int = 0) -> F32:

@@ -19,6 +19,12 @@ pub const STEP_RATIO: f32 = 1.1;
 pub const SIDE_SHARE: f32 = 0.1;
 /// A blended pixel's nearer and farther neighbours differ from it by at least this share.
 pub const SLOPE_SHARE: f32 = 0.02;
+/// A blend ends within a network's few pixels, a plane goes on: the step within this radius,
+/// which holds the whole of a blend up to 7 px wide from any of its pixels, grows by less than
+/// CONTAINED_GROWTH within WIDER_RADIUS_PX around a blended pixel (a plane's by 9/6).
+pub const WIDE_RADIUS_PX: usize = 6;
+pub const WIDER_RADIUS_PX: usize = 9;
+pub const CONTAINED_GROWTH: f32 = 1.15;
 /// A near pixel looks like the far side when its colour is within this share of the window's
 /// colour contrast (its distance to the near colour most unlike it) of a far pixel's colour.
 pub const FAR_LOOK_SHARE: f32 = 0.1;
@@ -66,21 +72,35 @@ pub fn sharpen_depth_edges(
 /// holding the pixel of nearest colour. Pixels already on a side, and windows without an edge,
 /// keep their depth.
 fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
+    let step_within = |radius: usize| {
+        let near = window_extreme(&edges.inverse, edges.width, radius, f32::max);
+        let far = window_extreme(&edges.inverse, edges.width, radius, f32::min);
+        near.iter()
+            .zip(far)
+            .map(|(n, f)| n - f)
+            .collect::<Vec<f32>>()
+    };
+    let (wide, wider) = (step_within(WIDE_RADIUS_PX), step_within(WIDER_RADIUS_PX));
     edges.map(|i, x, y| {
         let q = edges.inverse[i];
         let slope = SLOPE_SHARE * edges.step(i);
         // A blend is a slope between the window's two sides: a nearer and a farther neighbour.
         // A pixel of a third surface between the two (a subject between a foreground and the
-        // background) has its own neighbours.
-        let undecided = edges.has_edge(i) && !edges.is_near(i, q) && !edges.is_far(i, q) && {
-            // The 3 x 3 neighbours, only for the few pixels that get this far.
-            let (mut above, mut below) = (q, q);
-            edges.for_window(x, y, 1, |j| {
-                above = above.max(edges.inverse[j]);
-                below = below.min(edges.inverse[j]);
-            });
-            above > q + slope && below < q - slope
-        };
+        // background) has its own neighbours. A plane (a floor receding) is a slope too, but
+        // one that goes on past the window.
+        let undecided = edges.has_edge(i)
+            && !edges.is_near(i, q)
+            && !edges.is_far(i, q)
+            && wider[i] < CONTAINED_GROWTH * wide[i]
+            && {
+                // The 3 x 3 neighbours, only for the few pixels that get this far.
+                let (mut above, mut below) = (q, q);
+                edges.for_window(x, y, 1, |j| {
+                    above = above.max(edges.inverse[j]);
+                    below = below.min(edges.inverse[j]);
+                });
+                above > q + slope && below < q - slope
+            };
         undecided.then(|| {
             let colours = edges.window_colours(i, x, y);
             if colours.closest_near <= colours.closest_far {
