@@ -19,10 +19,11 @@ pub const STEP_RATIO: f32 = 1.1;
 pub const SIDE_SHARE: f32 = 0.1;
 /// A blended pixel's nearer and farther neighbours differ from it by at least this share.
 pub const SLOPE_SHARE: f32 = 0.02;
-/// A blend ends within a network's few pixels, a plane goes on: the step within this radius,
-/// which holds the whole of a blend up to 7 px wide from any of its pixels, grows by less than
-/// CONTAINED_GROWTH within WIDER_RADIUS_PX around a blended pixel (a plane's by 9/6).
+/// A blend ends within a network's few pixels, a plane goes on. The span of inverse depth within
+/// this radius of any pixel of a blend up to 7 px wide holds the whole blend...
 pub const WIDE_RADIUS_PX: usize = 6;
+/// ...so within this radius a blended pixel's span grows by less than CONTAINED_GROWTH; a
+/// plane's grows by 9/6 (less where the frame's edge cuts the windows).
 pub const WIDER_RADIUS_PX: usize = 9;
 pub const CONTAINED_GROWTH: f32 = 1.15;
 /// A near pixel looks like the far side when its colour is within this share of the window's
