@@ -595,13 +595,8 @@ impl<'a> Pyramid<'a> {
                 // A cell whose pixels are all far more blurred: no pixel reads it.
                 return [f32::NAN; LEVEL_VALUES];
             }
-            // The cell's centre in the photo (the ring is cell 0).
-            let [far_near, far_behind] = self.far_light(
-                splats,
-                level,
-                (x as f32 - 0.5) * scale,
-                (y as f32 - 0.5) * scale,
-            );
+            let [centre_x, centre_y] = grid.centre(y * grid.width + x);
+            let [far_near, far_behind] = self.far_light(splats, level, centre_x, centre_y);
             near.merge(&far_near);
             behind.merge(&far_behind);
             let [r, g, b] = composite(&near, &surface, &behind);
