@@ -50,7 +50,7 @@ fn circle_of_confusion<'py>(
     let coc = py
         .detach(|| catch_panic(|| lens.coc_map(depth, width)))
         .map_err(PyDofError)?;
-    Ok(coc.into_pyarray(py).reshape([height, width])?)
+    coc.into_pyarray(py).reshape([height, width])
 }
 
 /// Depth-of-field render of a linear RGB image (H x W x 3) given its signed CoC map (H x W).
@@ -94,7 +94,7 @@ fn render_linear_rgb<'py>(
             })
         })
         .map_err(PyDofError)?;
-    Ok(out.into_pyarray(py).reshape([height, width, 3])?)
+    out.into_pyarray(py).reshape([height, width, 3])
 }
 
 /// Depth (H x W, metres) with blended edge bands and fattened near outlines given the depth of
@@ -129,7 +129,7 @@ fn sharpen_depth_edges_map<'py>(
             })
         })
         .map_err(PyDofError)?;
-    Ok(sharpened.into_pyarray(py).reshape([height, width])?)
+    sharpened.into_pyarray(py).reshape([height, width])
 }
 
 #[pymodule]
