@@ -1,6 +1,6 @@
 """Peak memory of one render above its inputs, measured in a fresh process (Linux).
 
-    python tests/peak_memory.py HEIGHT WIDTH F_NUMBER [uint8|float32]
+    python tests/peak_memory.py HEIGHT WIDTH F_NUMBER [uint8|float32] [exact|fast]
 
 Prints JSON: seconds, peak_bytes (peak resident memory during the render minus resident memory
 before it, inputs included in neither) and ratio (peak_bytes over the float32 RGB image's size).

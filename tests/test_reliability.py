@@ -154,6 +154,16 @@ def test_a_24_megapixel_render_stays_within_4x_the_float32_image(record):
     assert result["ratio"] <= 4.0
 
 
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="peak memory is read from Linux /proc")
+def test_the_fast_level_renders_1500_x_1500_within_4x_the_float32_image(record):
+    measured = subprocess.run([sys.executable, HERE / "peak_memory.py", "1500", "1500", "1.8", "uint8", "fast"],
+                              capture_output=True, text=True, check=True)
+    result = json.loads(measured.stdout)
+    record(f"fast level, 1500 x 1500 uint8 f/1.8: peak {result['peak_bytes'] / 2**20:.0f} MiB above the inputs = "
+           f"{result['ratio']:.2f}x the float32 image")
+    assert result["ratio"] <= 4.0
+
+
 # Bad input, fuzzed ------------------------------------------------------------------------------
 
 JUNK_DTYPES = [np.uint8, np.uint16, np.int32, np.float16, np.float32, np.float64, np.bool_, np.complex64, object]

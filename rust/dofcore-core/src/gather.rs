@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use crate::aperture::{coverage, Aperture, KernelTable};
 use crate::error::DofError;
+use crate::memory::release_freed_memory;
 
 /// Samples whose signed CoC is within this many pixels of what the centre's surface would have
 /// there belong to that surface; nearer ones occlude it, farther ones are seen only where it
@@ -41,6 +42,7 @@ pub fn render_linear(
     threads: usize,
 ) -> Result<Vec<f32>, DofError> {
     let (pool, max_radius) = checked_pool(image, coc, threads)?;
+    release_freed_memory();
     Ok(pool.install(|| {
         let kernels = KernelTable::new(aperture, max_radius);
         let gather = Gather::new(Sources::pixels(image, coc), &kernels, f32::INFINITY);
@@ -286,7 +288,7 @@ impl<'a> Gather<'a> {
         wanted: impl Fn(usize, usize) -> bool + Sync,
         finish: impl Fn(usize, usize, [Layer; 3]) -> [f32; 3] + Sync,
     ) {
-        run(&[self], self, out, wanted, finish);
+        run(&[self], self, out, 0, wanted, finish);
     }
 
     /// The centre at cell (x, y); None where the cell holds no source.
@@ -508,11 +510,13 @@ struct Centre {
 
 /// Gather the sources of every grid in `gathers` (all of one size) around the centres that
 /// `centres` holds, for every cell where `wanted(x, y)` holds and `centres` has a source, into
-/// `out` (N values per cell) through `finish(x, y, [near, surface, behind])`.
+/// `out` (N values per cell, its rows from `first_row` on) through
+/// `finish(x, y, [near, surface, behind])`.
 pub(crate) fn run<const N: usize>(
     gathers: &[&Gather<'_>],
     centres: &Gather<'_>,
     out: &mut [f32],
+    first_row: usize,
     wanted: impl Fn(usize, usize) -> bool + Sync,
     finish: impl Fn(usize, usize, [Layer; 3]) -> [f32; N] + Sync,
 ) {
@@ -521,7 +525,8 @@ pub(crate) fn run<const N: usize>(
     out.par_chunks_exact_mut(width * N)
         .enumerate()
         .with_max_len(1)
-        .for_each(|(y, row)| {
+        .for_each(|(row_index, row)| {
+            let y = first_row + row_index;
             let mut reaches = vec![Vec::new(); gathers.len()];
             for (tile, pixels) in row.chunks_mut(TILE * N).enumerate() {
                 let first = tile * TILE;

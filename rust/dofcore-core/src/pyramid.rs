@@ -20,6 +20,7 @@ use crate::gather::{
     checked_pool, composite, group_factors, radius, run, Gather, Image, Layer, Sources,
     SAME_SURFACE_TOLERANCE_PX,
 };
+use crate::memory::release_freed_memory;
 
 /// The fast level's T: a pixel is gathered where its kernel is 6 to 12 cells wide. Kernel rims
 /// (but the bright lights', gathered apart) are anti-aliased over a cell, so T sets how sharp they
@@ -42,6 +43,7 @@ pub fn render_pyramid(
         });
     }
     let (pool, max_radius) = checked_pool(image, coc, threads)?;
+    release_freed_memory();
     Ok(pool.install(|| Pyramid::new(image, coc, aperture, min_radius, max_radius).render()))
 }
 
@@ -408,6 +410,7 @@ impl<'a> Pyramid<'a> {
             })
             .collect();
 
+        release_freed_memory();
         let mut out = vec![0.0f32; image.width * image.height * 3];
         // Level 0 gathers bands 0 and 1: every source if there is no band 2.
         let cap = if self.top >= 2 {
@@ -447,13 +450,13 @@ impl<'a> Pyramid<'a> {
         }
         // Pixels of a surface that no cell around them stands for (thin shapes, mixed cells):
         // gathered exactly.
-        let unmatched: Vec<bool> = out
-            .par_chunks_exact_mut(image.width * 3)
+        release_freed_memory();
+        let mut unmatched = vec![false; image.width * image.height];
+        out.par_chunks_exact_mut(image.width * 3)
+            .zip(unmatched.par_chunks_exact_mut(image.width))
             .enumerate()
-            .flat_map_iter(|(y, row)| {
-                let mut unmatched = vec![false; image.width];
-                for ((x, pixel), missed) in row.chunks_exact_mut(3).enumerate().zip(&mut unmatched)
-                {
+            .for_each(|(y, (row, unmatched))| {
+                for ((x, pixel), missed) in row.chunks_exact_mut(3).enumerate().zip(unmatched) {
                     let index = y * image.width + x;
                     let level = usize::from(bands[index]);
                     if level > 0 {
@@ -465,9 +468,7 @@ impl<'a> Pyramid<'a> {
                         }
                     }
                 }
-                unmatched
-            })
-            .collect();
+            });
         if unmatched.contains(&true) {
             let exact = Gather::new(
                 Sources::pixels(image, self.coc),
@@ -604,52 +605,85 @@ impl<'a> Pyramid<'a> {
             [r, g, b, f_near, f_surface, f_behind]
         };
         let both = [&populations[0], &populations[1]];
+        // Only the cells some pixel reads are kept (often a narrow band of the frame); they are
+        // gathered a block of rows at a time and packed.
+        let mut slots = vec![UNREAD; grid.cells()];
+        let mut read = 0u32;
+        for (cell, slot) in slots.iter_mut().enumerate() {
+            if wanted(cell % grid.width, cell / grid.width) {
+                *slot = read;
+                read += 1;
+            }
+        }
+        // The other population of the centre's own cell is other pixels: nearer, it covers the
+        // centre's pixels only as far as its own blur reaches, not by its share of the cell (a
+        // sharp edge would draw a dark halo a cell wide).
+        let gathered = |centre: usize, x: usize, y: usize, mut layers: [Layer; 3]| {
+            let (other, own) = (&sources.gathered[1 - centre], &sources.gathered[centre].coc);
+            let cell = y * grid.width + x;
+            let (c, mass) = (other.coc[cell], other.mass[cell]);
+            if mass > 0.0 && c < own[cell] - SAME_SURFACE_TOLERANCE_PX {
+                let r = radius(c) / scale;
+                let excess =
+                    (coverage(r, 0.0) - coverage(r, 0.5)) * mass / self.kernels.area(r) as f32;
+                let near = &mut layers[0];
+                for (total, value) in near
+                    .colour
+                    .iter_mut()
+                    .zip(&other.rgb[cell * 3..cell * 3 + 3])
+                {
+                    *total = (*total - excess * value).max(0.0);
+                }
+                near.weight = (near.weight - excess).max(0.0);
+            }
+            finish(x, y, layers)
+        };
         let rgb = [0, 1].map(|centre| {
-            let other = &sources.gathered[1 - centre];
-            let own = &sources.gathered[centre].coc;
-            let mut rgb = vec![f32::NAN; grid.cells() * LEVEL_VALUES];
-            run(
-                &both,
-                &populations[centre],
-                &mut rgb,
-                wanted,
-                |x, y, mut layers| {
-                    // The other population of the centre's own cell is other pixels: nearer, it
-                    // covers the centre's pixels only as far as its own blur reaches, not by its
-                    // share of the cell (a sharp edge would draw a dark halo a cell wide).
-                    let cell = y * grid.width + x;
-                    let (c, mass) = (other.coc[cell], other.mass[cell]);
-                    if mass > 0.0 && c < own[cell] - SAME_SURFACE_TOLERANCE_PX {
-                        let r = radius(c) / scale;
-                        let excess = (coverage(r, 0.0) - coverage(r, 0.5)) * mass
-                            / self.kernels.area(r) as f32;
-                        let near = &mut layers[0];
-                        for (total, value) in near
-                            .colour
-                            .iter_mut()
-                            .zip(&other.rgb[cell * 3..cell * 3 + 3])
-                        {
-                            *total = (*total - excess * value).max(0.0);
-                        }
-                        near.weight = (near.weight - excess).max(0.0);
+            let mut packed = Vec::with_capacity(read as usize * LEVEL_VALUES);
+            let mut block = Vec::new();
+            for first_row in (0..grid.height).step_by(ROWS_PER_BLOCK) {
+                let rows = first_row..(first_row + ROWS_PER_BLOCK).min(grid.height);
+                let cells = rows.start * grid.width..rows.end * grid.width;
+                if slots[cells.clone()].iter().all(|&slot| slot == UNREAD) {
+                    continue;
+                }
+                block.clear();
+                block.resize(cells.len() * LEVEL_VALUES, f32::NAN);
+                run(
+                    &both,
+                    &populations[centre],
+                    &mut block,
+                    first_row,
+                    wanted,
+                    |x, y, layers| gathered(centre, x, y, layers),
+                );
+                for (values, &slot) in block.chunks_exact(LEVEL_VALUES).zip(&slots[cells]) {
+                    if slot != UNREAD {
+                        packed.extend_from_slice(values);
                     }
-                    finish(x, y, layers)
-                },
-            );
-            rgb
+                }
+            }
+            packed
         });
-        Level { grid, rgb }
+        Level { grid, slots, rgb }
     }
 }
+
+/// Rows of a level's cells gathered before they are packed: bounds the unpacked memory.
+const ROWS_PER_BLOCK: usize = 64;
+/// The slot of a cell that no pixel reads.
+const UNREAD: u32 = u32::MAX;
 
 /// Values per cell of a level's render: colour, and the composite's group factors (near,
 /// surface, behind) that weigh the bright sources' excess.
 const LEVEL_VALUES: usize = 6;
 
-/// A level's render where pixels of its band read it: per population of each cell, the colour
-/// gathered around that population's centre and its group factors (NaN where none).
+/// A level's render where pixels of its band read it: per population of each such cell, the
+/// colour gathered around that population's centre and its group factors (NaN where none).
 struct Level {
     grid: Grid,
+    /// Each cell's place in `rgb` (in LEVEL_VALUES), UNREAD where no pixel reads it.
+    slots: Vec<u32>,
     rgb: [Vec<f32>; 2],
 }
 
@@ -671,7 +705,12 @@ impl Level {
         let mut matched = false;
         let (mut views, mut count) = ([View::default(); 4], 0);
         for (cell, share) in self.grid.bilinear(x as f32 + 0.5, y as f32 + 0.5) {
-            let values = |p: usize| &self.rgb[p][cell * LEVEL_VALUES..(cell + 1) * LEVEL_VALUES];
+            let slot = self.slots[cell];
+            if slot == UNREAD {
+                continue;
+            }
+            let start = slot as usize * LEVEL_VALUES;
+            let values = |p: usize| &self.rgb[p][start..start + LEVEL_VALUES];
             let nearest = (0..2)
                 .filter(|&p| !values(p)[0].is_nan())
                 .map(|p| (((cocs[p].coc[cell] - pixel_coc) / tolerance).powi(2), p))
