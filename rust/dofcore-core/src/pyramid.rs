@@ -981,6 +981,17 @@ mod tests {
         render_pyramid(image, coc, aperture, threads, DEFAULT_MIN_RADIUS).unwrap()
     }
 
+    /// A square image rendered by the exact level and by the fast one (circle, 2 threads).
+    fn exact_and_fast(size: usize, rgb: &[f32], coc: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let image = Image {
+            rgb,
+            width: size,
+            height: size,
+        };
+        let exact = render_linear(image, coc, &Aperture::CIRCLE, 2).unwrap();
+        (exact, render(size, rgb, coc, &Aperture::CIRCLE, 2))
+    }
+
     /// CoC of a ground plane seen from above: from `near` at the top row to `far` at the bottom.
     fn ramp(width: usize, height: usize, near: f32, far: f32) -> Vec<f32> {
         (0..width * height)
@@ -1049,13 +1060,7 @@ mod tests {
             .collect();
         rgb[(80 * size + 80) * 3..][..3].copy_from_slice(&[900.0, 600.0, 300.0]);
         let coc = vec![diameter; size * size];
-        let image = Image {
-            rgb: &rgb,
-            width: size,
-            height: size,
-        };
-        let exact = render_linear(image, &coc, &Aperture::CIRCLE, 2).unwrap();
-        let fast = render(size, &rgb, &coc, &Aperture::CIRCLE, 2);
+        let (exact, fast) = exact_and_fast(size, &rgb, &coc);
         let worst = exact
             .iter()
             .zip(&fast)
@@ -1100,13 +1105,7 @@ mod tests {
             coc[y * size + line] = 0.0;
             rgb[(y * size + line) * 3..][..3].copy_from_slice(&[0.02, 0.01, 0.0]);
         }
-        let image = Image {
-            rgb: &rgb,
-            width: size,
-            height: size,
-        };
-        let exact = render_linear(image, &coc, &Aperture::CIRCLE, 2).unwrap();
-        let fast = render(size, &rgb, &coc, &Aperture::CIRCLE, 2);
+        let (exact, fast) = exact_and_fast(size, &rgb, &coc);
         for y in 20..size - 20 {
             for x in [line - 1, line + 1] {
                 for c in 0..3 {
