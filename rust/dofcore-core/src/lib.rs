@@ -8,7 +8,7 @@ pub mod depth_edges;
 pub mod error;
 pub mod gather;
 pub mod lens;
-pub mod memory;
+mod memory;
 pub mod pyramid;
 
 pub use aperture::{Aperture, KernelTable};
@@ -19,5 +19,4 @@ pub use gather::{
     SAME_SURFACE_TOLERANCE_PX,
 };
 pub use lens::Lens;
-pub use memory::release_freed_memory;
 pub use pyramid::{render_pyramid, DEFAULT_MIN_RADIUS};

@@ -7,7 +7,7 @@
 //! one page fault per page reused (docs/performance.md, memory).
 
 /// Return the heap's free pages to the system (glibc); elsewhere nothing to do.
-pub fn release_freed_memory() {
+pub(crate) fn release_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         extern "C" {
