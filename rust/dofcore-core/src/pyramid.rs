@@ -459,9 +459,9 @@ impl<'a> Pyramid<'a> {
                 },
             );
         }
+        release_freed_memory();
         // Pixels of a surface that no cell around them stands for (thin shapes, mixed cells):
         // gathered exactly.
-        release_freed_memory();
         let mut unmatched = vec![false; image.width * image.height];
         out.par_chunks_exact_mut(image.width * 3)
             .zip(unmatched.par_chunks_exact_mut(image.width))
@@ -693,7 +693,7 @@ const LEVEL_VALUES: usize = 6;
 /// colour gathered around that population's centre and its group factors (NaN where none).
 struct Level {
     grid: Grid,
-    /// Each cell's place in `rgb` (in LEVEL_VALUES), UNREAD where no pixel reads it.
+    /// Each cell's place in `rgb`, counted in runs of LEVEL_VALUES; UNREAD where no pixel reads it.
     slots: Vec<u32>,
     rgb: [Vec<f32>; 2],
 }
