@@ -5,6 +5,7 @@ use rayon::prelude::*;
 
 use crate::aperture::{coverage, Aperture, KernelTable};
 use crate::error::DofError;
+use crate::lanes::{self, Span};
 use crate::memory::release_freed_memory;
 
 /// Samples whose signed CoC is within this many pixels of what the centre's surface would have
@@ -396,13 +397,14 @@ impl<'a> Gather<'a> {
             };
             // One source: its column offset, CoC, 1 / kernel area, mass, light, and the norm of
             // its offset either way.
-            let mut add = |dx: f32,
-                           source_coc: f32,
-                           inverse_area: f32,
-                           mass: f32,
-                           colour: &[f32],
-                           front: f32,
-                           back: f32| {
+            let add = |rows: &mut [Layer; 3],
+                       dx: f32,
+                       source_coc: f32,
+                       inverse_area: f32,
+                       mass: f32,
+                       colour: &[f32],
+                       front: f32,
+                       back: f32| {
                 let expected = if SLOPED {
                     row_expected + slope_x * dx
                 } else {
@@ -458,36 +460,47 @@ impl<'a> Gather<'a> {
             let (inside_from, inside_to) = ((-x).max(-span), (width as isize - 1 - x).min(span));
             for dx in -span..inside_from {
                 let (c, a, m, colour, front, back) = at(dx, row);
-                add(dx as f32, c, a, m, colour, front, back);
+                add(&mut rows, dx as f32, c, a, m, colour, front, back);
             }
             if inside_from <= inside_to {
-                let sources = row + (x + inside_from) as usize..=row + (x + inside_to) as usize;
-                let colours = rgb[3 * sources.start()..3 * (sources.end() + 1)].chunks_exact(3);
-                let fronts = &rho_front[(h + inside_from) as usize..=(h + inside_to) as usize];
-                let backs = rho_behind[(h - inside_to) as usize..=(h - inside_from) as usize]
-                    .iter()
-                    .rev();
-                let masses = if WEIGHTED {
-                    &mass[sources.clone()]
-                } else {
-                    &self.ones[..fronts.len()]
+                let first = row + (x + inside_from) as usize;
+                let n = (inside_to - inside_from + 1) as usize;
+                let inside = Span {
+                    coc: &coc[first..first + n],
+                    inverse_area: &self.inverse_area[first..first + n],
+                    mass: if WEIGHTED {
+                        &mass[first..first + n]
+                    } else {
+                        &self.ones[..n]
+                    },
+                    rgb: &rgb[3 * first..3 * (first + n)],
+                    front: &rho_front[(h + inside_from) as usize..=(h + inside_to) as usize],
+                    back_reversed: &rho_behind
+                        [(h - inside_to) as usize..=(h - inside_from) as usize],
                 };
-                let columns = coc[sources.clone()]
-                    .iter()
-                    .zip(&self.inverse_area[sources])
-                    .zip(masses);
+                let row_centre = lanes::Centre {
+                    dx0: inside_from as f32,
+                    expected: row_expected,
+                    slope_x,
+                    tolerance: SAME_SURFACE_TOLERANCE_PX,
+                    radius_per_coc,
+                    radius: centre_radius,
+                    inverse_area: centre_inverse_area,
+                };
+                let done = lanes::add_span::<SLOPED>(&inside, &row_centre, &mut rows);
                 // The offset counted in float: whole numbers, so exactly `dx as f32`.
-                let mut dx = inside_from as f32;
-                for ((((&c, &a), &m), colour), (&front, &back)) in
-                    columns.zip(colours).zip(fronts.iter().zip(backs))
-                {
-                    add(dx, c, a, m, colour, front, back);
+                let mut dx = inside_from as f32 + done as f32;
+                for k in done..n {
+                    let colour = &inside.rgb[3 * k..3 * k + 3];
+                    let back = inside.back_reversed[n - 1 - k];
+                    let (c, a, m) = (inside.coc[k], inside.inverse_area[k], inside.mass[k]);
+                    add(&mut rows, dx, c, a, m, colour, inside.front[k], back);
                     dx += 1.0;
                 }
             }
             for dx in inside_to + 1..=span {
                 let (c, a, m, colour, front, back) = at(dx, row + width - 1);
-                add(dx as f32, c, a, m, colour, front, back);
+                add(&mut rows, dx as f32, c, a, m, colour, front, back);
             }
             let [row_near, row_surface, row_behind] = rows;
             near.merge(&row_near);

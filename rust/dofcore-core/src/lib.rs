@@ -7,6 +7,7 @@ pub mod aperture;
 pub mod depth_edges;
 pub mod error;
 pub mod gather;
+mod lanes;
 pub mod lens;
 mod memory;
 pub mod pyramid;

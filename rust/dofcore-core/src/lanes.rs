@@ -1,0 +1,322 @@
+//! The gather's inner loop over one row of sources inside the frame, eight sources at a time
+//! in AVX2 vectors: each source's group and weight without a branch (docs/performance.md).
+//! Where the CPU has no AVX2 the scalar loop of `Gather::layers_of` does all the sources.
+
+use crate::gather::Layer;
+
+/// One row's sources inside the frame, at offsets `dx0`, `dx0 + 1`, ... from the centre.
+pub(crate) struct Span<'a> {
+    pub coc: &'a [f32],
+    pub inverse_area: &'a [f32],
+    pub mass: &'a [f32],
+    /// Interleaved RGB, three values per source.
+    pub rgb: &'a [f32],
+    /// The norm of each offset seen in front of the focus, in the sources' order.
+    pub front: &'a [f32],
+    /// The same seen behind it, in reverse order (the table row of -dy read from the right).
+    pub back_reversed: &'a [f32],
+}
+
+/// What is the same for every source of the row: the centre's surface along it (its CoC at
+/// `dx0` and slope per pixel), and its kernel.
+#[derive(Clone, Copy)]
+pub(crate) struct Centre {
+    pub dx0: f32,
+    pub expected: f32,
+    pub slope_x: f32,
+    pub tolerance: f32,
+    pub radius_per_coc: f32,
+    pub radius: f32,
+    pub inverse_area: f32,
+}
+
+/// Add the sources of `span` to `rows` (near, surface, behind) as the scalar loop would, summed
+/// in another order; returns how many were added (all of them, or 0 without AVX2).
+pub(crate) fn add_span<const SLOPED: bool>(
+    span: &Span,
+    centre: &Centre,
+    rows: &mut [Layer; 3],
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked above.
+        return unsafe { avx2::add_span::<SLOPED>(span, centre, rows) };
+    }
+    let _ = (span, centre, rows);
+    0
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::{Centre, Span};
+    use crate::gather::Layer;
+
+    /// Red, green and blue of eight sources from their interleaved RGB, 24 values in a, b, c.
+    #[inline(always)]
+    unsafe fn deinterleave(a: __m256, b: __m256, c: __m256) -> [__m256; 3] {
+        // Channel k of source j is at 3j + k: blend each channel's values into one vector
+        // (their lanes taken from a, b or c), then put them in order.
+        let red = _mm256_blend_ps::<0b0010_0100>(_mm256_blend_ps::<0b1001_0010>(a, b), c);
+        let green = _mm256_blend_ps::<0b0100_1001>(_mm256_blend_ps::<0b0010_0100>(a, b), c);
+        let blue = _mm256_blend_ps::<0b1001_0010>(_mm256_blend_ps::<0b0100_1001>(a, b), c);
+        [
+            _mm256_permutevar8x32_ps(red, _mm256_setr_epi32(0, 3, 6, 1, 4, 7, 2, 5)),
+            _mm256_permutevar8x32_ps(green, _mm256_setr_epi32(1, 4, 7, 2, 5, 0, 3, 6)),
+            _mm256_permutevar8x32_ps(blue, _mm256_setr_epi32(2, 5, 0, 3, 6, 1, 4, 7)),
+        ]
+    }
+
+    #[inline(always)]
+    unsafe fn sum(v: __m256) -> f32 {
+        let mut lanes = [0.0f32; 8];
+        _mm256_storeu_ps(lanes.as_mut_ptr(), v);
+        lanes.iter().sum()
+    }
+
+    /// The row's sources, loaded: CoC, 1 / kernel area, mass, the two norms (in the sources'
+    /// order), red, green, blue.
+    struct Sources([__m256; 8]);
+
+    /// Eight sources from `at` on (`at + 8 <= n`).
+    #[inline(always)]
+    unsafe fn load(span: &Span, at: usize) -> Sources {
+        let n = span.coc.len();
+        let back = _mm256_loadu_ps(span.back_reversed.as_ptr().add(n - at - 8));
+        let [red, green, blue] = deinterleave(
+            _mm256_loadu_ps(span.rgb.as_ptr().add(3 * at)),
+            _mm256_loadu_ps(span.rgb.as_ptr().add(3 * at + 8)),
+            _mm256_loadu_ps(span.rgb.as_ptr().add(3 * at + 16)),
+        );
+        Sources([
+            _mm256_loadu_ps(span.coc.as_ptr().add(at)),
+            _mm256_loadu_ps(span.inverse_area.as_ptr().add(at)),
+            _mm256_loadu_ps(span.mass.as_ptr().add(at)),
+            _mm256_loadu_ps(span.front.as_ptr().add(at)),
+            _mm256_permutevar8x32_ps(back, _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0)),
+            red,
+            green,
+            blue,
+        ])
+    }
+
+    /// The last `n - at < 8` sources, the other lanes 0 (so of weight 0). Masked lanes are not
+    /// read, so the pointers may pass the slices' ends (hence the wrapping arithmetic).
+    #[inline(always)]
+    unsafe fn load_rest(span: &Span, at: usize) -> Sources {
+        let rest = (span.coc.len() - at) as i32;
+        let lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        let below = |count: i32| _mm256_cmpgt_epi32(_mm256_set1_epi32(count), lane);
+        let load = |values: &[f32], from: usize, count: i32| {
+            _mm256_maskload_ps(values.as_ptr().wrapping_add(from), below(count))
+        };
+        // The back norms of these sources are the first `rest` of back_reversed, last first.
+        let back = load(span.back_reversed, 0, rest);
+        let back_order = _mm256_and_si256(
+            _mm256_sub_epi32(_mm256_set1_epi32(rest - 1), lane),
+            _mm256_set1_epi32(7),
+        );
+        let [red, green, blue] = deinterleave(
+            load(span.rgb, 3 * at, 3 * rest),
+            load(span.rgb, 3 * at + 8, 3 * rest - 8),
+            load(span.rgb, 3 * at + 16, 3 * rest - 16),
+        );
+        Sources([
+            load(span.coc, at, rest),
+            load(span.inverse_area, at, rest),
+            load(span.mass, at, rest),
+            load(span.front, at, rest),
+            _mm256_permutevar8x32_ps(back, back_order),
+            red,
+            green,
+            blue,
+        ])
+    }
+
+    /// SAFETY: the CPU must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn add_span<const SLOPED: bool>(
+        span: &Span,
+        centre: &Centre,
+        rows: &mut [Layer; 3],
+    ) -> usize {
+        let n = span.coc.len();
+        assert!(
+            span.inverse_area.len() == n
+                && span.mass.len() == n
+                && span.rgb.len() == 3 * n
+                && span.front.len() == n
+                && span.back_reversed.len() == n
+        );
+        let zero = _mm256_setzero_ps();
+        let one = _mm256_set1_ps(1.0);
+        let half = _mm256_set1_ps(0.5);
+        let sign = _mm256_set1_ps(-0.0);
+        let tolerance = _mm256_set1_ps(centre.tolerance);
+        let radius_per_coc = _mm256_set1_ps(centre.radius_per_coc);
+        let centre_radius = _mm256_set1_ps(centre.radius);
+        let centre_inverse_area = _mm256_set1_ps(centre.inverse_area);
+        let slope_x = _mm256_set1_ps(centre.slope_x);
+        let lane_offsets = _mm256_setr_ps(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
+        // [group][red, green, blue, weight]
+        let mut sums = [[zero; 4]; 3];
+        let mut add = |at: usize, sources: Sources| {
+            let [coc, inverse_area, mass, front, back, red, green, blue] = sources.0;
+            let expected = if SLOPED {
+                let dx = _mm256_add_ps(_mm256_set1_ps(centre.dx0 + at as f32), lane_offsets);
+                _mm256_add_ps(_mm256_set1_ps(centre.expected), _mm256_mul_ps(slope_x, dx))
+            } else {
+                _mm256_set1_ps(centre.expected)
+            };
+            let near = _mm256_cmp_ps::<_CMP_LT_OQ>(coc, _mm256_sub_ps(expected, tolerance));
+            let behind = _mm256_cmp_ps::<_CMP_GT_OQ>(coc, _mm256_add_ps(expected, tolerance));
+            let source_radius = _mm256_mul_ps(_mm256_andnot_ps(sign, coc), radius_per_coc);
+            let rho = _mm256_blendv_ps(back, front, _mm256_cmp_ps::<_CMP_LT_OQ>(coc, zero));
+            // Seen through the gaps of the centre's surface, the wider kernel's weight.
+            let radius = _mm256_blendv_ps(
+                source_radius,
+                _mm256_max_ps(centre_radius, source_radius),
+                behind,
+            );
+            let area = _mm256_blendv_ps(
+                inverse_area,
+                _mm256_min_ps(centre_inverse_area, inverse_area),
+                behind,
+            );
+            let excess = _mm256_sub_ps(_mm256_add_ps(radius, half), rho);
+            let coverage = _mm256_min_ps(_mm256_max_ps(excess, zero), one);
+            let weight = _mm256_mul_ps(_mm256_mul_ps(coverage, area), mass);
+            let weights = [
+                _mm256_and_ps(near, weight),
+                _mm256_andnot_ps(_mm256_or_ps(near, behind), weight),
+                _mm256_and_ps(behind, weight),
+            ];
+            for (group, w) in sums.iter_mut().zip(weights) {
+                group[0] = _mm256_add_ps(group[0], _mm256_mul_ps(w, red));
+                group[1] = _mm256_add_ps(group[1], _mm256_mul_ps(w, green));
+                group[2] = _mm256_add_ps(group[2], _mm256_mul_ps(w, blue));
+                group[3] = _mm256_add_ps(group[3], w);
+            }
+        };
+        let whole = n / 8 * 8;
+        for at in (0..whole).step_by(8) {
+            add(at, load(span, at));
+        }
+        if whole < n {
+            add(whole, load_rest(span, whole));
+        }
+        for (row, group) in rows.iter_mut().zip(sums) {
+            for channel in 0..3 {
+                row.colour[channel] += sum(group[channel]);
+            }
+            row.weight += sum(group[3]);
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scalar gather's sum of one source, written out from docs/model.md 5.
+    fn scalar(span: &Span, centre: &Centre, rows: &mut [Layer; 3], k: usize) {
+        let c = span.coc[k];
+        let expected = centre.expected + centre.slope_x * (centre.dx0 + k as f32);
+        let (near, behind) = (
+            c < expected - centre.tolerance,
+            c > expected + centre.tolerance,
+        );
+        let source_radius = c.abs() * centre.radius_per_coc;
+        let rho = if c < 0.0 {
+            span.front[k]
+        } else {
+            span.back_reversed[span.coc.len() - 1 - k]
+        };
+        let (radius, area) = if behind {
+            (
+                centre.radius.max(source_radius),
+                centre.inverse_area.min(span.inverse_area[k]),
+            )
+        } else {
+            (source_radius, span.inverse_area[k])
+        };
+        let weight = (radius + 0.5 - rho).clamp(0.0, 1.0) * area * span.mass[k];
+        let group = if near {
+            0
+        } else if behind {
+            2
+        } else {
+            1
+        };
+        rows[group].add(&span.rgb[3 * k..3 * k + 3], weight);
+    }
+
+    #[test]
+    fn eight_at_a_time_sums_what_one_at_a_time_does() {
+        // A deterministic jumble of CoCs on both sides of a sloped surface, norms and masses,
+        // in rows of whole chunks of eight and not.
+        for n in [1, 7, 8, 13, 43] {
+            row_sums_match(n);
+        }
+    }
+
+    fn row_sums_match(n: usize) {
+        let wave = |k: usize, a: f32, b: f32| a + b * ((k as f32 * 0.37).sin() + 1.0);
+        let inverse_area: Vec<f32> = (0..n).map(|k| wave(k, 0.001, 0.02)).collect();
+        let mass: Vec<f32> = (0..n).map(|k| wave(k * 3, 0.0, 0.5)).collect();
+        let rgb: Vec<f32> = (0..3 * n).map(|k| wave(k * 5, 0.0, 2.0)).collect();
+        let front: Vec<f32> = (0..n).map(|k| wave(k * 11, 0.0, 10.0)).collect();
+        let back_reversed: Vec<f32> = (0..n).map(|k| wave(k * 13, 0.0, 10.0)).collect();
+        for slope_x in [0.0, 0.8] {
+            let centre = Centre {
+                dx0: -21.0,
+                expected: 3.0,
+                slope_x,
+                tolerance: 1.0,
+                radius_per_coc: 0.5,
+                radius: 4.0,
+                inverse_area: 0.01,
+            };
+            // Every third source on the centre's surface, the others nearer or farther.
+            let coc: Vec<f32> = (0..n)
+                .map(|k| match k % 3 {
+                    0 => centre.expected + slope_x * (centre.dx0 + k as f32) + 0.5,
+                    _ => wave(k * 7, -30.0, 35.0),
+                })
+                .collect();
+            let span = Span {
+                coc: &coc,
+                inverse_area: &inverse_area,
+                mass: &mass,
+                rgb: &rgb,
+                front: &front,
+                back_reversed: &back_reversed,
+            };
+            let mut lanes = [Layer::default(); 3];
+            let done = if slope_x == 0.0 {
+                add_span::<false>(&span, &centre, &mut lanes)
+            } else {
+                add_span::<true>(&span, &centre, &mut lanes)
+            };
+            assert!(done == 0 || done == n);
+            let mut expected = [Layer::default(); 3];
+            for k in 0..done {
+                scalar(&span, &centre, &mut expected, k);
+            }
+            // The long row holds sources of every group.
+            assert!(n < 43 || expected.iter().all(|layer| layer.weight > 0.0) || done == 0);
+            for (got, want) in lanes.iter().zip(&expected) {
+                for (g, w) in got
+                    .colour
+                    .iter()
+                    .chain([&got.weight])
+                    .zip(want.colour.iter().chain([&want.weight]))
+                {
+                    assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{g} vs {w}");
+                }
+            }
+        }
+    }
+}
