@@ -206,11 +206,11 @@ mod avx2 {
         if whole < n {
             add(whole, load_rest(span, whole));
         }
-        for (row, group) in rows.iter_mut().zip(sums) {
-            for channel in 0..3 {
-                row.colour[channel] += sum(group[channel]);
+        for (row, [red, green, blue, weight]) in rows.iter_mut().zip(sums) {
+            for (total, part) in row.colour.iter_mut().zip([red, green, blue]) {
+                *total += sum(part);
             }
-            row.weight += sum(group[3]);
+            row.weight += sum(weight);
         }
         n
     }
