@@ -38,6 +38,10 @@ pub(crate) fn add_span<const SLOPED: bool>(
     rows: &mut [Layer; 3],
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512vl") {
+        // SAFETY: the CPU has AVX-512VL (and so AVX2), checked above.
+        return unsafe { avx2::add_span_32_registers::<SLOPED>(span, centre, rows) };
+    }
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU has AVX2, checked above.
         return unsafe { avx2::add_span::<SLOPED>(span, centre, rows) };
@@ -141,6 +145,27 @@ mod avx2 {
         centre: &Centre,
         rows: &mut [Layer; 3],
     ) -> usize {
+        add_span_inlined::<SLOPED>(span, centre, rows)
+    }
+
+    /// The same AVX2 code given AVX-512VL's 32 vector registers: its 12 sums and constants
+    /// then stay in registers instead of spilling to the stack.
+    /// SAFETY: the CPU must have AVX-512VL.
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    pub(super) unsafe fn add_span_32_registers<const SLOPED: bool>(
+        span: &Span,
+        centre: &Centre,
+        rows: &mut [Layer; 3],
+    ) -> usize {
+        add_span_inlined::<SLOPED>(span, centre, rows)
+    }
+
+    #[inline(always)]
+    unsafe fn add_span_inlined<const SLOPED: bool>(
+        span: &Span,
+        centre: &Centre,
+        rows: &mut [Layer; 3],
+    ) -> usize {
         let n = span.coc.len();
         assert!(
             span.inverse_area.len() == n
@@ -161,7 +186,12 @@ mod avx2 {
         let lane_offsets = _mm256_setr_ps(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
         // [group][red, green, blue, weight]
         let mut sums = [[zero; 4]; 3];
-        let mut add = |at: usize, sources: Sources| {
+        for at in (0..n).step_by(8) {
+            let sources = if at + 8 <= n {
+                load(span, at)
+            } else {
+                load_rest(span, at)
+            };
             let [coc, inverse_area, mass, front, back, red, green, blue] = sources.0;
             let expected = if SLOPED {
                 let dx = _mm256_add_ps(_mm256_set1_ps(centre.dx0 + at as f32), lane_offsets);
@@ -198,13 +228,6 @@ mod avx2 {
                 group[2] = _mm256_add_ps(group[2], _mm256_mul_ps(w, blue));
                 group[3] = _mm256_add_ps(group[3], w);
             }
-        };
-        let whole = n / 8 * 8;
-        for at in (0..whole).step_by(8) {
-            add(at, load(span, at));
-        }
-        if whole < n {
-            add(whole, load_rest(span, whole));
         }
         for (row, [red, green, blue, weight]) in rows.iter_mut().zip(sums) {
             for (total, part) in row.colour.iter_mut().zip([red, green, blue]) {
@@ -253,6 +276,25 @@ mod tests {
         rows[group].add(&span.rgb[3 * k..3 * k + 3], weight);
     }
 
+    type AddSpan = fn(&Span, &Centre, &mut [Layer; 3]) -> usize;
+
+    /// Every vector version this CPU runs, as `add_span` would call it.
+    fn implementations<const SLOPED: bool>() -> Vec<AddSpan> {
+        let mut found: Vec<AddSpan> = Vec::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: checked just above.
+                found.push(|s, c, r| unsafe { avx2::add_span::<SLOPED>(s, c, r) });
+            }
+            if std::arch::is_x86_feature_detected!("avx512vl") {
+                // SAFETY: checked just above.
+                found.push(|s, c, r| unsafe { avx2::add_span_32_registers::<SLOPED>(s, c, r) });
+            }
+        }
+        found
+    }
+
     #[test]
     fn eight_at_a_time_sums_what_one_at_a_time_does() {
         // A deterministic jumble of CoCs on both sides of a sloped surface, norms and masses,
@@ -294,27 +336,29 @@ mod tests {
                 front: &front,
                 back_reversed: &back_reversed,
             };
-            let mut lanes = [Layer::default(); 3];
-            let done = if slope_x == 0.0 {
-                add_span::<false>(&span, &centre, &mut lanes)
-            } else {
-                add_span::<true>(&span, &centre, &mut lanes)
-            };
-            assert!(done == 0 || done == n);
             let mut expected = [Layer::default(); 3];
-            for k in 0..done {
+            for k in 0..n {
                 scalar(&span, &centre, &mut expected, k);
             }
             // The long row holds sources of every group.
-            assert!(n < 43 || expected.iter().all(|layer| layer.weight > 0.0) || done == 0);
-            for (got, want) in lanes.iter().zip(&expected) {
-                for (g, w) in got
-                    .colour
-                    .iter()
-                    .chain([&got.weight])
-                    .zip(want.colour.iter().chain([&want.weight]))
-                {
-                    assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{g} vs {w}");
+            assert!(n < 43 || expected.iter().all(|layer| layer.weight > 0.0));
+            let implementations = if slope_x == 0.0 {
+                implementations::<false>()
+            } else {
+                implementations::<true>()
+            };
+            for add in implementations {
+                let mut lanes = [Layer::default(); 3];
+                assert_eq!(add(&span, &centre, &mut lanes), n);
+                for (got, want) in lanes.iter().zip(&expected) {
+                    for (g, w) in got
+                        .colour
+                        .iter()
+                        .chain([&got.weight])
+                        .zip(want.colour.iter().chain([&want.weight]))
+                    {
+                        assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{g} vs {w}");
+                    }
                 }
             }
         }
