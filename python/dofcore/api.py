@@ -251,7 +251,7 @@ def render(
         or with near objects fattened: a pixel takes the depth of the side whose colour it
         matches (docs/model.md 2.4); False uses the depth as given.
     quality: "exact" (default), the model of docs/model.md 5; or "fast", a pyramid that gathers
-        each pixel at the resolution its blur needs (docs/model.md 8): tens of times faster on
+        each pixel at the resolution its blur needs (docs/model.md 8): 10-20x faster on
         large blur, within 45 dB of exact (linear PSNR) on the scenes of docs/performance.md.
     threads: worker threads; None reads DOFCORE_NUM_THREADS, else every core.
     engine: what computes the CoC and the gather; the Rust engine unless given.

@@ -54,7 +54,7 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--highlight-gain", type=float, help="highlight recovery gain (1: off)")
     render.add_argument("--threads", type=int, help="worker threads (default: every core)")
     render.add_argument("--quality", choices=("exact", "fast"), default="exact",
-                        help="exact (default) or fast: a pyramid, tens of times faster on large blur")
+                        help="exact (default) or fast: a pyramid, 10-20x faster on large blur")
     _common_options(render)
 
     depth = commands.add_parser("depth", help="estimate a photo's metric depth with Depth Pro")
