@@ -1,7 +1,7 @@
 """Before vs after, side by side in one run: the same render timed in two Python environments
 (this one, and one with another build of dofcore installed), alternating round by round.
 
-    python benches/before_after.py OTHER_PYTHON [--crop 512] [--rounds 5] [--quality fast]
+    python benches/before_after.py OTHER_PYTHON [--crop 512] [--rounds 5] [--quality fast] [--threads 1]
 
 OTHER_PYTHON: an interpreter with the other build installed (for instance a venv holding
 `maturin build --release` of an older commit). Prints each side's median and their ratio.
@@ -26,13 +26,13 @@ if {crop}:
     top, left = (1500 - {crop}) // 2, (1500 - {crop}) // 2
     img, depth = img[top:top + {crop}, left:left + {crop}], depth[top:top + {crop}, left:left + {crop}]
 start = time.perf_counter()
-dofcore.render(img, depth, F_NUMBER, quality={quality!r}, **LENS)
+dofcore.render(img, depth, F_NUMBER, quality={quality!r}, threads={threads}, **LENS)
 print(time.perf_counter() - start)
 """
 
 
-def time_once(python: str, crop: int, quality: str) -> float:
-    code = TIMER.format(benches=str(HERE), crop=crop, quality=quality)
+def time_once(python: str, crop: int, quality: str, threads: int) -> float:
+    code = TIMER.format(benches=str(HERE), crop=crop, quality=quality, threads=threads)
     done = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, cwd="/")
     return float(done.stdout.strip())
 
@@ -43,11 +43,12 @@ def main() -> None:
     parser.add_argument("--crop", type=int, default=0, help="central crop side (0: the full 1500 x 1500)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quality", choices=("exact", "fast"), default="exact")
+    parser.add_argument("--threads", type=int, default=0, help="0: every core")
     args = parser.parse_args()
     times: dict[str, list[float]] = {"this build": [], "other build": []}
     for _ in range(args.rounds):
-        times["this build"].append(time_once(sys.executable, args.crop, args.quality))
-        times["other build"].append(time_once(args.other_python, args.crop, args.quality))
+        times["this build"].append(time_once(sys.executable, args.crop, args.quality, args.threads))
+        times["other build"].append(time_once(args.other_python, args.crop, args.quality, args.threads))
     medians = {name: statistics.median(values) for name, values in times.items()}
     for name, values in times.items():
         print(f"{name}: median {medians[name]:.3f} s, min {min(values):.3f} s over {len(values)} rounds")

@@ -280,13 +280,13 @@ def render(
     check_blur(coc_map, depth, lens)
     del depth  # a copy of ours where its edges were sharpened: not needed past the CoC
 
-    linear = to_linear(img)
-    gain = highlights.gain_field(linear)
+    linear = to_linear(img, threads)
+    gain = highlights.gain_field(linear, threads)
     # Peak memory (docs/reliability.md): expand our own linear copy in place, drop it once the
     # engine has its output, compress that output in place.
-    linear = highlights.expand(linear, gain, in_place=linear is not img)
+    linear = highlights.expand(linear, gain, in_place=linear is not img, threads=threads)
     blurred = engine.gather(linear, coc_map, aperture)
     del linear
-    out = from_linear(highlights.compress(blurred, gain, in_place=True), img.dtype)
+    out = from_linear(highlights.compress(blurred, gain, in_place=True, threads=threads), img.dtype, threads)
     # Greyscale in, greyscale out: the three channels are equal.
     return out[..., 0].reshape(original_shape) if grey else out

@@ -1,17 +1,21 @@
 """Light in and out: sRGB <-> linear, and highlight recovery (docs/model.md, sections 1 and 4).
 
-Shared by the engine and the reference: both render the same linear light.
+Shared by the engine and the reference: both render the same linear light. The transfer curves
+below are the definitions; the per-pixel passes over an image run in the Rust core on every
+core (`threads`: 0 for all), from tables made here, and give the same values bit for bit
+(tests/test_color.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 
+from dofcore import _dofcore
 from dofcore.mask import box_fraction, dilate, opening
 
 FloatArray = npt.NDArray[np.floating]
@@ -51,42 +55,50 @@ _DECODE_TABLES: dict[np.dtype[np.generic], npt.NDArray[np.float32]] = {
 }
 
 
-# Per-pixel conversions run over blocks of this many values, so their float64 and index
-# temporaries stay small beside the image (docs/reliability.md: peak memory).
-_BLOCK_VALUES = 1 << 20
+@cache
+def encode_thresholds(dtype: np.dtype) -> npt.NDArray[np.float32]:
+    """For each code j >= 1 of `dtype`, the least float32 linear value that encodes to j or more
+    (rint(linear_to_srgb(x) * top)): a value's code is the number of thresholds it reaches.
+    Found by bisection over the floats' bit patterns (which order non-negative floats), all
+    codes at once, with linear_to_srgb itself, so the codes are its own."""
+    top = np.iinfo(dtype).max
+    wanted = np.arange(1, top + 1)
+
+    def code(bits: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        return np.rint(linear_to_srgb(bits.astype(np.uint32).view(np.float32)) * top)
+
+    below = np.zeros(top, np.int64)  # encodes to less than its code: 0.0 encodes to 0
+    reaches = np.full(top, np.float32(1.0).view(np.uint32), np.int64)  # 1.0 encodes to top
+    while (reaches - below > 1).any():
+        middle = (below + reaches) // 2
+        reached = code(middle) >= wanted
+        reaches = np.where(reached, middle, reaches)
+        below = np.where(reached, below, middle)
+    return reaches.astype(np.uint32).view(np.float32)
 
 
-def _blockwise(convert: Callable[[Any], npt.ArrayLike], values: npt.NDArray[Any], dtype: np.dtype) -> npt.NDArray[Any]:
-    out = np.empty(values.shape, dtype)
-    flat_in, flat_out = values.reshape(-1), out.reshape(-1)
-    for start in range(0, flat_in.size, _BLOCK_VALUES):
-        block = slice(start, start + _BLOCK_VALUES)
-        flat_out[block] = convert(flat_in[block])
-    return out
-
-
-def to_linear(img: npt.NDArray[np.generic]) -> npt.NDArray[np.float32]:
+def to_linear(img: npt.NDArray[np.generic], threads: int = 0) -> npt.NDArray[np.float32]:
     """Integer images are sRGB-encoded; float images are already linear light (float32 C-order
     input is returned as is, not copied)."""
     img = np.ascontiguousarray(img)
-    if img.dtype in INTEGER_DTYPES:
-        table = _DECODE_TABLES[img.dtype]
-        return _blockwise(table.take, img, np.dtype(np.float32))
+    if img.dtype == np.uint8:
+        return _dofcore.decode_srgb8(img.view(np.uint8), _DECODE_TABLES[img.dtype], threads)
+    if img.dtype == np.uint16:
+        return _dofcore.decode_srgb16(img.view(np.uint16), _DECODE_TABLES[img.dtype], threads)
     return np.asarray(img, dtype=np.float32)
 
 
-def from_linear(linear: npt.NDArray[np.float32], dtype: np.dtype) -> npt.NDArray[np.generic]:
+def from_linear(linear: npt.NDArray[np.float32], dtype: np.dtype, threads: int = 0) -> npt.NDArray[np.generic]:
     """Back to the input's encoding: sRGB and rounded for integers, linear for floats."""
     if dtype in INTEGER_DTYPES:
-        top = np.iinfo(dtype).max
-        return _blockwise(lambda block: np.rint(linear_to_srgb(block) * top), np.ascontiguousarray(linear), dtype)
+        encode = _dofcore.encode_srgb8 if dtype == np.uint8 else _dofcore.encode_srgb16
+        return encode(np.ascontiguousarray(linear, dtype=np.float32), encode_thresholds(np.dtype(dtype)), threads)
     return linear.astype(dtype, copy=False)
 
 
-def brightest_channel(linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """Max over the colour channels (numpy reduces a 3-wide last axis ~7x slower than this)."""
-    brightest = np.maximum(linear[..., 0], linear[..., 1])
-    return np.maximum(brightest, linear[..., 2], out=brightest)
+def brightest_channel(linear: npt.NDArray[np.float32], threads: int = 0) -> npt.NDArray[np.float32]:
+    """Max over the colour channels of an H x W x 3 image."""
+    return _dofcore.brightest_channel(np.ascontiguousarray(linear, dtype=np.float32), threads)
 
 
 @dataclass(frozen=True)
@@ -116,11 +128,11 @@ class Highlights:
         if not (np.isfinite(self.gain) and self.gain >= 1.0):
             raise ValueError(f"highlight_gain must be finite and >= 1, got {self.gain}")
 
-    def gain_field(self, linear: npt.NDArray[np.float32]) -> npt.NDArray[np.float32] | None:
+    def gain_field(self, linear: npt.NDArray[np.float32], threads: int = 0) -> npt.NDArray[np.float32] | None:
         """G per pixel, or None where nothing is expanded."""
         if self.gain == 1.0:
             return None
-        bright = brightest_channel(linear) > self.threshold
+        bright = brightest_channel(linear, threads) > self.threshold
         if not bright.any():
             return None
         surfaces = opening(bright, self.max_source_px // 2)
@@ -129,12 +141,12 @@ class Highlights:
         return np.float32(1.0) + np.float32(self.gain - 1.0) * (np.float32(1.0) - near_surface)
 
     def expand(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float32] | None,
-               in_place: bool = False) -> npt.NDArray[np.float32]:
-        return self._rescale(linear, gain, self._expanded, in_place)
+               in_place: bool = False, threads: int = 0) -> npt.NDArray[np.float32]:
+        return self._rescale(linear, gain, self._expanded, in_place, threads)
 
     def compress(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float32] | None,
-                 in_place: bool = False) -> npt.NDArray[np.float32]:
-        return self._rescale(linear, gain, self._compressed, in_place)
+                 in_place: bool = False, threads: int = 0) -> npt.NDArray[np.float32]:
+        return self._rescale(linear, gain, self._compressed, in_place, threads)
 
     def _expanded(self, peak: FloatArray, gain: FloatArray) -> FloatArray:
         t, extra = self.threshold, gain - 1.0
@@ -155,11 +167,12 @@ class Highlights:
         gain: npt.NDArray[np.float32] | None,
         curve: Callable[[FloatArray, FloatArray], FloatArray],
         in_place: bool,
+        threads: int,
     ) -> npt.NDArray[np.float32]:
         """in_place: overwrite `linear` (the caller's own copy) rather than a new array."""
         if gain is None:
             return linear
-        peak = brightest_channel(linear).ravel()
+        peak = brightest_channel(linear, threads).ravel()
         bright = np.flatnonzero(peak > self.threshold)  # indices: one pass over the mask
         if bright.size == 0:
             return linear

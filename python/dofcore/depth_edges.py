@@ -40,7 +40,7 @@ def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32, threads: int =
     for first in range(0, height, STRIP_ROWS):
         last = min(first + STRIP_ROWS, height)
         top, bottom = max(first - CONTEXT_ROWS, 0), min(last + CONTEXT_ROWS, height)
-        strip = _dofcore.sharpen_depth_edges_map(perceptual_colour(img[top:bottom]), depth[top:bottom], threads)
+        strip = _dofcore.sharpen_depth_edges_map(perceptual_colour(img[top:bottom], threads), depth[top:bottom], threads)
         rows = strip[first - top:last - top]
         if sharpened is depth and not np.array_equal(rows, depth[first:last]):
             sharpened = depth.copy()
@@ -49,10 +49,10 @@ def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32, threads: int =
     return sharpened
 
 
-def perceptual_colour(img: npt.NDArray[np.generic]) -> F32:
-    """Cube roots of linear light, H x W x 3 float32. The decode works in blocks (no image-sized
-    index arrays) and the root is taken in place, so this holds one float image."""
-    linear = to_linear(img)
+def perceptual_colour(img: npt.NDArray[np.generic], threads: int = 0) -> F32:
+    """Cube roots of linear light, H x W x 3 float32. The root is taken in place, so this holds
+    one float image."""
+    linear = to_linear(img, threads)
     if linear is img:  # float32 input is used as given: not ours to overwrite
         return np.cbrt(linear)
     return np.cbrt(linear, out=linear)

@@ -4,6 +4,7 @@
 //! confusion, `aperture` makes the kernels, `gather` renders.
 
 pub mod aperture;
+pub mod color;
 pub mod depth_edges;
 pub mod error;
 pub mod gather;

@@ -1,12 +1,12 @@
 //! Python bindings: convert numpy arrays to slices, release the GIL, map errors. Nothing else.
 
 use dofcore_core::{
-    catch_panic, render_linear, render_pyramid, sharpen_depth_edges, thread_pool, Aperture,
+    catch_panic, color, render_linear, render_pyramid, sharpen_depth_edges, thread_pool, Aperture,
     DofError, Image, Lens,
 };
 use numpy::{
-    IntoPyArray, PyArray2, PyArray3, PyArrayMethods, PyReadonlyArray2, PyReadonlyArray3,
-    PyUntypedArrayMethods,
+    Element, IntoPyArray, PyArray2, PyArray3, PyArrayDyn, PyArrayMethods, PyReadonlyArray1,
+    PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArrayDyn, PyUntypedArrayMethods,
 };
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -33,6 +33,20 @@ impl From<PyDofError> for PyErr {
 
 fn contiguous<'a, T>(slice: Result<&'a [T], numpy::AsSliceError>, what: &str) -> PyResult<&'a [T]> {
     slice.map_err(|_| PyValueError::new_err(format!("{what} must be a C-contiguous array")))
+}
+
+/// Run `work` on `threads` threads; 0: every core, in rayon's global pool, whose threads (and
+/// the malloc arenas that keep what they freed) last across calls: a pool per call grew a
+/// render's peak memory.
+fn in_pool<T: Send>(
+    threads: usize,
+    work: impl FnOnce() -> Result<T, DofError> + Send,
+) -> Result<T, DofError> {
+    if threads == 0 {
+        work()
+    } else {
+        thread_pool(threads)?.install(work)
+    }
 }
 
 /// Signed circle of confusion diameter in pixels of each depth (metres).
@@ -117,19 +131,108 @@ fn sharpen_depth_edges_map<'py>(
     let colour = contiguous(colour.as_slice(), "colour")?;
     let depth = contiguous(depth.as_slice(), "depth")?;
     let sharpened = py
-        .detach(|| {
-            catch_panic(|| {
-                // Every core: rayon's global pool, whose threads (and the malloc arenas that keep
-                // what they freed) last across calls; a pool per call grew a render's peak.
-                if threads == 0 {
-                    sharpen_depth_edges(colour, depth, width)
-                } else {
-                    thread_pool(threads)?.install(|| sharpen_depth_edges(colour, depth, width))
-                }
-            })
-        })
+        .detach(|| catch_panic(|| in_pool(threads, || sharpen_depth_edges(colour, depth, width))))
         .map_err(PyDofError)?;
     sharpened.into_pyarray(py).reshape([height, width])
+}
+
+/// Linear light of sRGB codes (any shape): `table[code]`.
+fn decode_srgb<'py, T: Element + Copy + Into<usize> + Sync>(
+    py: Python<'py>,
+    codes: PyReadonlyArrayDyn<'py, T>,
+    table: PyReadonlyArray1<'py, f32>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+    let shape = codes.shape().to_vec();
+    let codes = contiguous(codes.as_slice(), "image")?;
+    let table = contiguous(table.as_slice(), "decoding table")?;
+    let linear = py
+        .detach(|| catch_panic(|| in_pool(threads, || color::decode(table, codes))))
+        .map_err(PyDofError)?;
+    linear.into_pyarray(py).reshape(shape)
+}
+
+/// The sRGB code of linear light (any shape): how many of `thresholds` each value reaches.
+fn encode_srgb<'py, T: Element + Send + TryFrom<usize>>(
+    py: Python<'py>,
+    linear: PyReadonlyArrayDyn<'py, f32>,
+    thresholds: PyReadonlyArray1<'py, f32>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
+    let shape = linear.shape().to_vec();
+    let linear = contiguous(linear.as_slice(), "linear image")?;
+    let thresholds = contiguous(thresholds.as_slice(), "encoding thresholds")?;
+    let codes = py
+        .detach(|| catch_panic(|| in_pool(threads, || color::encode::<T>(linear, thresholds))))
+        .map_err(PyDofError)?;
+    codes.into_pyarray(py).reshape(shape)
+}
+
+#[pyfunction]
+#[pyo3(signature = (codes, table, threads=0))]
+fn decode_srgb8<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArrayDyn<'py, u8>,
+    table: PyReadonlyArray1<'py, f32>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+    decode_srgb(py, codes, table, threads)
+}
+
+#[pyfunction]
+#[pyo3(signature = (codes, table, threads=0))]
+fn decode_srgb16<'py>(
+    py: Python<'py>,
+    codes: PyReadonlyArrayDyn<'py, u16>,
+    table: PyReadonlyArray1<'py, f32>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
+    decode_srgb(py, codes, table, threads)
+}
+
+#[pyfunction]
+#[pyo3(signature = (linear, thresholds, threads=0))]
+fn encode_srgb8<'py>(
+    py: Python<'py>,
+    linear: PyReadonlyArrayDyn<'py, f32>,
+    thresholds: PyReadonlyArray1<'py, f32>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
+    encode_srgb(py, linear, thresholds, threads)
+}
+
+#[pyfunction]
+#[pyo3(signature = (linear, thresholds, threads=0))]
+fn encode_srgb16<'py>(
+    py: Python<'py>,
+    linear: PyReadonlyArrayDyn<'py, f32>,
+    thresholds: PyReadonlyArray1<'py, f32>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArrayDyn<u16>>> {
+    encode_srgb(py, linear, thresholds, threads)
+}
+
+/// The largest channel of each pixel of a linear image (H x W x 3).
+#[pyfunction]
+#[pyo3(signature = (linear, threads=0))]
+fn brightest_channel<'py>(
+    py: Python<'py>,
+    linear: PyReadonlyArray3<'py, f32>,
+    threads: usize,
+) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    let shape = linear.shape();
+    let (height, width) = (shape[0], shape[1]);
+    if shape[2] != 3 {
+        return Err(PyValueError::new_err(format!(
+            "image must have 3 channels (RGB), got {}",
+            shape[2]
+        )));
+    }
+    let linear = contiguous(linear.as_slice(), "linear image")?;
+    let brightest = py
+        .detach(|| catch_panic(|| in_pool(threads, || Ok(color::brightest_channel(linear)))))
+        .map_err(PyDofError)?;
+    brightest.into_pyarray(py).reshape([height, width])
 }
 
 #[pymodule]
@@ -137,6 +240,11 @@ fn _dofcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(circle_of_confusion, m)?)?;
     m.add_function(wrap_pyfunction!(render_linear_rgb, m)?)?;
     m.add_function(wrap_pyfunction!(sharpen_depth_edges_map, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_srgb8, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_srgb16, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_srgb8, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_srgb16, m)?)?;
+    m.add_function(wrap_pyfunction!(brightest_channel, m)?)?;
     m.add(
         "SAME_SURFACE_TOLERANCE_PX",
         dofcore_core::SAME_SURFACE_TOLERANCE_PX,
