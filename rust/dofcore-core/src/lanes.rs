@@ -2,6 +2,8 @@
 //! in AVX2 vectors: each source's group and weight without a branch (docs/performance.md).
 //! Where the CPU has no AVX2 the scalar loop of `Gather::layers_of` does all the sources.
 
+use std::sync::OnceLock;
+
 use crate::gather::Layer;
 
 /// One row's sources inside the frame, at offsets `dx0`, `dx0 + 1`, ... from the centre.
@@ -20,6 +22,7 @@ pub(crate) struct Span<'a> {
 /// What is the same for every source of the row: the centre's surface along it (its CoC at
 /// `dx0` and slope per pixel), and its kernel.
 #[derive(Clone, Copy)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) struct Centre {
     pub dx0: f32,
     pub expected: f32,
@@ -30,23 +33,56 @@ pub(crate) struct Centre {
     pub inverse_area: f32,
 }
 
+/// The vector code this CPU runs.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+enum Vectors {
+    /// The AVX2 code given AVX-512VL's 32 registers.
+    Avx512,
+    Avx2,
+    /// The scalar loop does all the sources.
+    None,
+}
+
+/// Asked of the CPU once. `DOFCORE_NO_SIMD=1` turns the vectors off, as on a CPU without AVX2 (or
+/// not x86-64): tests/test_reliability.py renders both ways and compares.
+fn vectors() -> Vectors {
+    static CHOICE: OnceLock<Vectors> = OnceLock::new();
+    *CHOICE.get_or_init(|| {
+        if std::env::var_os("DOFCORE_NO_SIMD").is_some_and(|value| value != "0") {
+            return Vectors::None;
+        }
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx512vl") {
+                return Vectors::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Vectors::Avx2;
+            }
+        }
+        Vectors::None
+    })
+}
+
 /// Add the sources of `span` to `rows` (near, surface, behind) as the scalar loop would, summed
-/// in another order; returns how many were added (all of them, or 0 without AVX2).
+/// in another order; returns how many were added (all of them, or 0 without vectors).
 pub(crate) fn add_span<const SLOPED: bool>(
     span: &Span,
     centre: &Centre,
     rows: &mut [Layer; 3],
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512vl") {
-        // SAFETY: the CPU has AVX-512VL (and so AVX2), checked above.
-        return unsafe { avx2::add_span_32_registers::<SLOPED>(span, centre, rows) };
+    match vectors() {
+        // SAFETY: the CPU has AVX-512VL (and so AVX2), checked in vectors().
+        Vectors::Avx512 => {
+            return unsafe { avx2::add_span_32_registers::<SLOPED>(span, centre, rows) }
+        }
+        // SAFETY: the CPU has AVX2, checked in vectors().
+        Vectors::Avx2 => return unsafe { avx2::add_span::<SLOPED>(span, centre, rows) },
+        Vectors::None => {}
     }
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2, checked above.
-        return unsafe { avx2::add_span::<SLOPED>(span, centre, rows) };
-    }
-    let _ = (span, centre, rows);
+    let _ = (span, centre, rows, vectors);
     0
 }
 
