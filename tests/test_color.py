@@ -56,9 +56,14 @@ def test_codes_keep_the_shape_and_refuse_nan():
 
 def test_bad_tables_are_refused_not_read_past():
     with pytest.raises(RuntimeError, match="past the decoding table"):
-        _dofcore.decode_srgb8(np.array([200], np.uint8), np.zeros(16, np.float32))
+        _dofcore.decode_srgb(np.array([200], np.uint8), np.zeros(16, np.float32))
+    with pytest.raises(TypeError, match="uint8 or uint16"):
+        _dofcore.decode_srgb(np.array([2], np.int32), np.zeros(16, np.float32))
+    descending = np.linspace(1, 0.01, 255).astype(np.float32)
     with pytest.raises(RuntimeError, match="thresholds must ascend"):
-        _dofcore.encode_srgb8(np.array([0.5], np.float32), np.array([0.5, 0.25], np.float32))
+        _dofcore.encode_srgb(np.array([0.5], np.float32), descending)
+    with pytest.raises(ValueError, match="255 .uint8. or 65535"):
+        _dofcore.encode_srgb(np.array([0.5], np.float32), np.array([0.25, 0.5], np.float32))
 
 
 def test_brightest_channel_is_the_largest_of_three():

@@ -13,10 +13,8 @@ __all__ = [
     "circle_of_confusion",
     "render_linear_rgb",
     "sharpen_depth_edges_map",
-    "decode_srgb8",
-    "decode_srgb16",
-    "encode_srgb8",
-    "encode_srgb16",
+    "decode_srgb",
+    "encode_srgb",
     "brightest_channel",
 ]
 
@@ -42,16 +40,10 @@ def render_linear_rgb(
 def sharpen_depth_edges_map(
     colour: npt.NDArray[np.float32], depth: npt.NDArray[np.float32], threads: int = 0
 ) -> npt.NDArray[np.float32]: ...
-def decode_srgb8(
-    codes: npt.NDArray[np.uint8], table: npt.NDArray[np.float32], threads: int = 0
+def decode_srgb(
+    codes: npt.NDArray[np.generic], table: npt.NDArray[np.float32], threads: int = 0
 ) -> npt.NDArray[np.float32]: ...
-def decode_srgb16(
-    codes: npt.NDArray[np.uint16], table: npt.NDArray[np.float32], threads: int = 0
-) -> npt.NDArray[np.float32]: ...
-def encode_srgb8(
+def encode_srgb(
     linear: npt.NDArray[np.float32], thresholds: npt.NDArray[np.float32], threads: int = 0
-) -> npt.NDArray[np.uint8]: ...
-def encode_srgb16(
-    linear: npt.NDArray[np.float32], thresholds: npt.NDArray[np.float32], threads: int = 0
-) -> npt.NDArray[np.uint16]: ...
+) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]: ...
 def brightest_channel(linear: npt.NDArray[np.float32], threads: int = 0) -> npt.NDArray[np.float32]: ...

@@ -81,18 +81,16 @@ def to_linear(img: npt.NDArray[np.generic], threads: int = 0) -> npt.NDArray[np.
     """Integer images are sRGB-encoded; float images are already linear light (float32 C-order
     input is returned as is, not copied)."""
     img = np.ascontiguousarray(img)
-    if img.dtype == np.uint8:
-        return _dofcore.decode_srgb8(img.view(np.uint8), _DECODE_TABLES[img.dtype], threads)
-    if img.dtype == np.uint16:
-        return _dofcore.decode_srgb16(img.view(np.uint16), _DECODE_TABLES[img.dtype], threads)
+    if img.dtype in INTEGER_DTYPES:
+        return _dofcore.decode_srgb(img, _DECODE_TABLES[img.dtype], threads)
     return np.asarray(img, dtype=np.float32)
 
 
 def from_linear(linear: npt.NDArray[np.float32], dtype: np.dtype, threads: int = 0) -> npt.NDArray[np.generic]:
     """Back to the input's encoding: sRGB and rounded for integers, linear for floats."""
     if dtype in INTEGER_DTYPES:
-        encode = _dofcore.encode_srgb8 if dtype == np.uint8 else _dofcore.encode_srgb16
-        return encode(np.ascontiguousarray(linear, dtype=np.float32), encode_thresholds(np.dtype(dtype)), threads)
+        thresholds = encode_thresholds(np.dtype(dtype))
+        return _dofcore.encode_srgb(np.ascontiguousarray(linear, dtype=np.float32), thresholds, threads)
     return linear.astype(dtype, copy=False)
 
 

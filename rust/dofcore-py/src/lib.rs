@@ -6,9 +6,9 @@ use dofcore_core::{
 };
 use numpy::{
     Element, IntoPyArray, PyArray2, PyArray3, PyArrayDyn, PyArrayMethods, PyReadonlyArray1,
-    PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArrayDyn, PyUntypedArrayMethods,
+    PyReadonlyArray2, PyReadonlyArray3, PyReadonlyArrayDyn, PyUntypedArray, PyUntypedArrayMethods,
 };
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 
 /// Local newtype so core errors become specific Python exceptions.
@@ -137,15 +137,14 @@ fn sharpen_depth_edges_map<'py>(
 }
 
 /// Linear light of sRGB codes (any shape): `table[code]`.
-fn decode_srgb<'py, T: Element + Copy + Into<usize> + Sync>(
+fn decode_codes<'py, T: Element + Copy + Into<usize> + Sync>(
     py: Python<'py>,
     codes: PyReadonlyArrayDyn<'py, T>,
-    table: PyReadonlyArray1<'py, f32>,
+    table: &[f32],
     threads: usize,
 ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
     let shape = codes.shape().to_vec();
     let codes = contiguous(codes.as_slice(), "image")?;
-    let table = contiguous(table.as_slice(), "decoding table")?;
     let linear = py
         .detach(|| catch_panic(|| in_pool(threads, || color::decode(table, codes))))
         .map_err(PyDofError)?;
@@ -153,63 +152,63 @@ fn decode_srgb<'py, T: Element + Copy + Into<usize> + Sync>(
 }
 
 /// The sRGB code of linear light (any shape): how many of `thresholds` each value reaches.
-fn encode_srgb<'py, T: Element + Send + TryFrom<usize>>(
+fn encode_codes<'py, T: Element + Send + TryFrom<usize>>(
     py: Python<'py>,
-    linear: PyReadonlyArrayDyn<'py, f32>,
-    thresholds: PyReadonlyArray1<'py, f32>,
+    linear: &[f32],
+    shape: Vec<usize>,
+    thresholds: &[f32],
     threads: usize,
 ) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
-    let shape = linear.shape().to_vec();
-    let linear = contiguous(linear.as_slice(), "linear image")?;
-    let thresholds = contiguous(thresholds.as_slice(), "encoding thresholds")?;
     let codes = py
         .detach(|| catch_panic(|| in_pool(threads, || color::encode::<T>(linear, thresholds))))
         .map_err(PyDofError)?;
     codes.into_pyarray(py).reshape(shape)
 }
 
+/// Linear light (float32, any shape) of uint8 or uint16 sRGB codes: `table[code]`.
 #[pyfunction]
 #[pyo3(signature = (codes, table, threads=0))]
-fn decode_srgb8<'py>(
+fn decode_srgb<'py>(
     py: Python<'py>,
-    codes: PyReadonlyArrayDyn<'py, u8>,
+    codes: &Bound<'py, PyUntypedArray>,
     table: PyReadonlyArray1<'py, f32>,
     threads: usize,
 ) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-    decode_srgb(py, codes, table, threads)
+    let table = contiguous(table.as_slice(), "decoding table")?;
+    if let Ok(codes) = codes.cast::<PyArrayDyn<u8>>() {
+        return decode_codes(py, codes.readonly(), table, threads);
+    }
+    if let Ok(codes) = codes.cast::<PyArrayDyn<u16>>() {
+        return decode_codes(py, codes.readonly(), table, threads);
+    }
+    Err(PyTypeError::new_err(format!(
+        "codes must be uint8 or uint16, got {}",
+        codes.dtype()
+    )))
 }
 
-#[pyfunction]
-#[pyo3(signature = (codes, table, threads=0))]
-fn decode_srgb16<'py>(
-    py: Python<'py>,
-    codes: PyReadonlyArrayDyn<'py, u16>,
-    table: PyReadonlyArray1<'py, f32>,
-    threads: usize,
-) -> PyResult<Bound<'py, PyArrayDyn<f32>>> {
-    decode_srgb(py, codes, table, threads)
-}
-
+/// sRGB codes of linear light (float32, any shape): uint8 for 255 thresholds, uint16 for 65535.
 #[pyfunction]
 #[pyo3(signature = (linear, thresholds, threads=0))]
-fn encode_srgb8<'py>(
+fn encode_srgb<'py>(
     py: Python<'py>,
     linear: PyReadonlyArrayDyn<'py, f32>,
     thresholds: PyReadonlyArray1<'py, f32>,
     threads: usize,
-) -> PyResult<Bound<'py, PyArrayDyn<u8>>> {
-    encode_srgb(py, linear, thresholds, threads)
-}
-
-#[pyfunction]
-#[pyo3(signature = (linear, thresholds, threads=0))]
-fn encode_srgb16<'py>(
-    py: Python<'py>,
-    linear: PyReadonlyArrayDyn<'py, f32>,
-    thresholds: PyReadonlyArray1<'py, f32>,
-    threads: usize,
-) -> PyResult<Bound<'py, PyArrayDyn<u16>>> {
-    encode_srgb(py, linear, thresholds, threads)
+) -> PyResult<Bound<'py, PyUntypedArray>> {
+    let shape = linear.shape().to_vec();
+    let linear = contiguous(linear.as_slice(), "linear image")?;
+    let thresholds = contiguous(thresholds.as_slice(), "encoding thresholds")?;
+    Ok(match thresholds.len() {
+        255 => encode_codes::<u8>(py, linear, shape, thresholds, threads)?.into_any(),
+        65535 => encode_codes::<u16>(py, linear, shape, thresholds, threads)?.into_any(),
+        count => {
+            return Err(PyValueError::new_err(format!(
+                "encoding thresholds: 255 (uint8) or 65535 (uint16) expected, got {count}"
+            )))
+        }
+    }
+    .cast_into::<PyUntypedArray>()?)
 }
 
 /// The largest channel of each pixel of a linear image (H x W x 3).
@@ -240,10 +239,8 @@ fn _dofcore(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(circle_of_confusion, m)?)?;
     m.add_function(wrap_pyfunction!(render_linear_rgb, m)?)?;
     m.add_function(wrap_pyfunction!(sharpen_depth_edges_map, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_srgb8, m)?)?;
-    m.add_function(wrap_pyfunction!(decode_srgb16, m)?)?;
-    m.add_function(wrap_pyfunction!(encode_srgb8, m)?)?;
-    m.add_function(wrap_pyfunction!(encode_srgb16, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_srgb, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_srgb, m)?)?;
     m.add_function(wrap_pyfunction!(brightest_channel, m)?)?;
     m.add(
         "SAME_SURFACE_TOLERANCE_PX",
