@@ -34,7 +34,7 @@ pub(crate) struct Centre {
 }
 
 /// The vector code this CPU runs.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 enum Vectors {
     /// The AVX2 code given AVX-512VL's 32 registers.
