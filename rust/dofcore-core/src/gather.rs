@@ -482,19 +482,25 @@ impl<'a> Gather<'a> {
                     dx0: inside_from as f32,
                     expected: row_expected,
                     slope_x,
-                    tolerance: SAME_SURFACE_TOLERANCE_PX,
                     radius_per_coc,
                     radius: centre_radius,
                     inverse_area: centre_inverse_area,
                 };
                 let done = lanes::add_span::<SLOPED>(&inside, &row_centre, &mut rows);
+                // The sources the vectors left (all of them without vectors), one by one.
+                let columns = inside.coc[done..]
+                    .iter()
+                    .zip(&inside.inverse_area[done..])
+                    .zip(&inside.mass[done..]);
+                let colours = inside.rgb[3 * done..].chunks_exact(3);
+                let backs = inside.back_reversed[..n - done].iter().rev();
                 // The offset counted in float: whole numbers, so exactly `dx as f32`.
                 let mut dx = inside_from as f32 + done as f32;
-                for k in done..n {
-                    let colour = &inside.rgb[3 * k..3 * k + 3];
-                    let back = inside.back_reversed[n - 1 - k];
-                    let (c, a, m) = (inside.coc[k], inside.inverse_area[k], inside.mass[k]);
-                    add(&mut rows, dx, c, a, m, colour, inside.front[k], back);
+                for ((((&c, &a), &m), colour), (&front, &back)) in columns
+                    .zip(colours)
+                    .zip(inside.front[done..].iter().zip(backs))
+                {
+                    add(&mut rows, dx, c, a, m, colour, front, back);
                     dx += 1.0;
                 }
             }

@@ -27,7 +27,6 @@ pub(crate) struct Centre {
     pub dx0: f32,
     pub expected: f32,
     pub slope_x: f32,
-    pub tolerance: f32,
     pub radius_per_coc: f32,
     pub radius: f32,
     pub inverse_area: f32,
@@ -91,7 +90,7 @@ mod avx2 {
     use std::arch::x86_64::*;
 
     use super::{Centre, Span};
-    use crate::gather::Layer;
+    use crate::gather::{Layer, SAME_SURFACE_TOLERANCE_PX};
 
     /// Red, green and blue of eight sources from their interleaved RGB, 24 values in a, b, c.
     #[inline(always)]
@@ -214,7 +213,7 @@ mod avx2 {
         let one = _mm256_set1_ps(1.0);
         let half = _mm256_set1_ps(0.5);
         let sign = _mm256_set1_ps(-0.0);
-        let tolerance = _mm256_set1_ps(centre.tolerance);
+        let tolerance = _mm256_set1_ps(SAME_SURFACE_TOLERANCE_PX);
         let radius_per_coc = _mm256_set1_ps(centre.radius_per_coc);
         let centre_radius = _mm256_set1_ps(centre.radius);
         let centre_inverse_area = _mm256_set1_ps(centre.inverse_area);
@@ -278,14 +277,15 @@ mod avx2 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gather::SAME_SURFACE_TOLERANCE_PX;
 
     /// The scalar gather's sum of one source, written out from docs/model.md 5.
     fn scalar(span: &Span, centre: &Centre, rows: &mut [Layer; 3], k: usize) {
         let c = span.coc[k];
         let expected = centre.expected + centre.slope_x * (centre.dx0 + k as f32);
         let (near, behind) = (
-            c < expected - centre.tolerance,
-            c > expected + centre.tolerance,
+            c < expected - SAME_SURFACE_TOLERANCE_PX,
+            c > expected + SAME_SURFACE_TOLERANCE_PX,
         );
         let source_radius = c.abs() * centre.radius_per_coc;
         let rho = if c < 0.0 {
@@ -352,7 +352,6 @@ mod tests {
                 dx0: -21.0,
                 expected: 3.0,
                 slope_x,
-                tolerance: 1.0,
                 radius_per_coc: 0.5,
                 radius: 4.0,
                 inverse_area: 0.01,
