@@ -87,3 +87,21 @@ def test_a_steep_plane_is_not_taken_for_a_blend():
     rows = 1.0 / np.linspace(1.25, 0.125, 40, dtype=np.float32)
     depth = np.repeat(rows[:, None], 40, axis=1).astype(np.float32)
     np.testing.assert_array_equal(sharpen_depth_edges(img, depth), depth)
+
+
+def test_a_blended_hair_gets_its_depth_back_and_stays_sharp():
+    """A dark hair one pixel wide at the subject's depth over a far background, its depth blended
+    over 7 px (the ridge reads 3.4 m): the ridge's mass over the photo's coverage of the
+    hair's colour gives its depth back (docs/model.md 2.4)."""
+    img, depth = step_scene(64, 20)
+    depth[:, 20:] = depth_for_diameter(40.0, 1.8)
+    img[:, 44] = (30, 20, 15)
+    depth[:, 44] = NEAR_M
+    soft = blended(depth)
+    assert soft[:, 44].min() > 1.6 * NEAR_M
+    np.testing.assert_allclose(sharpen_depth_edges(img, soft)[:, 44], NEAR_M, rtol=0.01)
+    exact = dofcore.render(img, depth, 1.8, **LENS).astype(int)
+    lifted = dofcore.render(img, soft, 1.8, **LENS).astype(int)
+    as_given = dofcore.render(img, soft, 1.8, sharpen_depth_edges=False, **LENS).astype(int)
+    assert np.abs(lifted[:, 44] - exact[:, 44]).max() <= 2
+    assert np.abs(as_given[:, 44] - exact[:, 44]).max() > 40  # without it the hair is blurred away

@@ -38,7 +38,10 @@ def render_linear_rgb(
     min_radius: float | None = None,
 ) -> npt.NDArray[np.float32]: ...
 def sharpen_depth_edges_map(
-    colour: npt.NDArray[np.float32], depth: npt.NDArray[np.float32], threads: int = 0
+    colour: npt.NDArray[np.float32],
+    depth: npt.NDArray[np.float32],
+    nearest: float | None = None,
+    threads: int = 0,
 ) -> npt.NDArray[np.float32]: ...
 def decode_srgb(
     codes: npt.NDArray[np.generic], table: npt.NDArray[np.float32], threads: int = 0

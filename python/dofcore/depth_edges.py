@@ -19,14 +19,16 @@ from dofcore.color import to_linear
 F32 = npt.NDArray[np.float32]
 
 STRIP_ROWS = 256
-CONTEXT_ROWS = 15
-"""Snapping a blended pixel reads the 19 x 19 window around it (9 rows each way). Trimming a
-fattened band reads the snapped depth in the 9 x 9 windows of a pixel's 3 x 3 neighbours (5 rows),
-so 14 rows each way in all; one more for safety costs nothing."""
+CONTEXT_ROWS = 24
+"""Lifting a thin ridge reads the ridge tops within 3 rows, each of which reads 6 rows each way
+(9 rows). Snapping a blended pixel reads the 19 x 19 window around it (9 rows each way) and
+trimming a fattened band the snapped depth in the 9 x 9 windows of a pixel's 3 x 3 neighbours (5
+rows), so 23 rows each way in all; one more for safety costs nothing."""
 
 
 def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32, threads: int = 0) -> F32:
-    """`depth` (H x W, metres) with each pixel of a blended edge band snapped to the near or far
+    """`depth` (H x W, metres) with each thin blended ridge (a hair, a twig) lifted to the depth
+    its mass gives, then each pixel of a blended edge band snapped to the near or far
     side of its 9 x 9 window: the side holding the pixel of nearest colour (in the photo `img`,
     H x W x 3 as `dofcore.render` takes it; linear light compared as cube roots, about even steps
     to the eye); then each pixel of a fattened band (near depth, far colour, more than a pixel
@@ -37,10 +39,12 @@ def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32, threads: int =
     depth = np.ascontiguousarray(depth, np.float32)
     height = depth.shape[0]
     sharpened = depth  # copied at the first change: nothing to sharpen costs no memory
+    nearest = float(depth.min())
     for first in range(0, height, STRIP_ROWS):
         last = min(first + STRIP_ROWS, height)
         top, bottom = max(first - CONTEXT_ROWS, 0), min(last + CONTEXT_ROWS, height)
-        strip = _dofcore.sharpen_depth_edges_map(perceptual_colour(img[top:bottom], threads), depth[top:bottom], threads)
+        strip = _dofcore.sharpen_depth_edges_map(perceptual_colour(img[top:bottom], threads), depth[top:bottom],
+                                                  nearest, threads)
         rows = strip[first - top:last - top]
         if sharpened is depth and not np.array_equal(rows, depth[first:last]):
             sharpened = depth.copy()

@@ -31,14 +31,39 @@ pub const CONTAINED_GROWTH: f32 = 1.15;
 pub const FAR_LOOK_SHARE: f32 = 0.1;
 /// Below this colour contrast (in cube roots of linear light) the sides cannot be told apart.
 pub const MIN_CONTRAST: f32 = 0.05;
+/// A thin ridge is looked for along profiles this far each way: its structure (up to a few
+/// pixels) and a network's blend on both sides of it (up to 7 px) fit between the ends.
+pub const RIDGE_RADIUS_PX: usize = 6;
+/// Within this share of a ridge's span of inverse depth a pixel is at its top, or (its two
+/// ends) at the profile's far side.
+pub const RIDGE_LEVEL_SHARE: f32 = 0.05;
+/// The structure's own colour is the one least like the far side's within this radius.
+pub const STRUCTURE_COLOUR_RADIUS_PX: usize = 4;
+/// Below this linear-light distance from the far side a structure's colour cannot be told.
+pub const MIN_LINEAR_CONTRAST: f32 = 0.02;
+/// A ridge is blended when its top holds less than this share of the near depth its mass
+/// gives (exact depth holds all of it)...
+pub const BLENDED_SHARE: f32 = 0.5;
+/// ...and that depth is believed up to this share beyond the nearest depth of the whole map
+/// (clamped to it). A fattened ridge, near depth over a band of far colour, has several times
+/// the mass its colour accounts for.
+pub const PLAUSIBLE_OVERSHOOT: f32 = 1.5;
+/// A pixel of a ridge's profile shows its structure when its colour is at least this share of
+/// the way from the far side's to the structure's.
+pub const COVERED_SHARE: f32 = 0.5;
+/// How far from a ridge's top along its profile a pixel may show its structure.
+pub const COVERED_REACH_PX: usize = 3;
 
 /// `depth` (metres, row-major, `width` wide) with its edges made to agree with the photo's
-/// `colour` (3 values per pixel, in a space where distance is about what the eye sees):
-/// `snap_blended_bands`, then `trim_fattened_bands` on its result.
+/// `colour` (3 values per pixel, cube roots of linear light: distance is about what the eye
+/// sees): `lift_thin_ridges`, `snap_blended_bands` on its result, then `trim_fattened_bands`.
+/// `nearest_m` is the nearest depth of the whole map (`depth` may be a strip of it), or None
+/// for the nearest in `depth`.
 pub fn sharpen_depth_edges(
     colour: &[f32],
     depth: &[f32],
     width: usize,
+    nearest_m: Option<f32>,
 ) -> Result<Vec<f32>, DofError> {
     let height = depth.len().checked_div(width).unwrap_or(0);
     let shape = format!("{height} x {width}");
@@ -65,8 +90,166 @@ pub fn sharpen_depth_edges(
             value: depth[index],
         });
     }
-    let snapped = snap_blended_bands(&Edges::new(colour, depth, width));
+    let nearest_m =
+        nearest_m.unwrap_or_else(|| depth.iter().copied().fold(f32::INFINITY, f32::min));
+    let lifted = lift_thin_ridges(colour, depth, width, 1.0 / nearest_m);
+    let snapped = snap_blended_bands(&Edges::new(colour, &lifted, width));
     Ok(trim_fattened_bands(&Edges::new(colour, &snapped, width)))
+}
+
+/// The four directions a ridge's profile is read along: across rows, columns and diagonals.
+const DIRECTIONS: [(isize, isize); 4] = [(1, 0), (0, 1), (1, 1), (1, -1)];
+
+/// The top of a thin ridge of blended depth, with the near depth that its mass gives.
+#[derive(Clone, Copy)]
+struct Ridge {
+    x: usize,
+    inverse: f32,
+    direction: usize,
+    /// Linear-light distance of the structure's colour from the far side's.
+    contrast: f32,
+}
+
+/// Thin structures (hair, twigs) given back the depth that a network's blend spread over the
+/// far side around them. A blend moves inverse depth without creating it: across a ridge whose
+/// two ends are far, the excess of inverse depth over the ends, summed, is the structure's
+/// near-minus-far inverse depth times its width, and the photo gives that width as the summed
+/// coverage of the structure's colour (linear light mixes linearly). Along the direction that
+/// crosses the ridge most squarely (least coverage), a ridge's top whose inverse depth holds
+/// under BLENDED_SHARE of that estimate is blended, and the pixels of its profile that show the
+/// structure take the estimate. Exact depth holds the whole of it and is left alone.
+fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -> Vec<f32> {
+    let height = depth.len() / width;
+    let inverse: Vec<f32> = depth.par_iter().map(|z| 1.0 / z).collect();
+    let linear: Vec<[f32; 3]> = colour
+        .par_chunks_exact(3)
+        .map(|c| [c[0] * c[0] * c[0], c[1] * c[1] * c[1], c[2] * c[2] * c[2]])
+        .collect();
+    // The pixel `steps` steps of `(dx, dy)` from (x, y); beyond the image's sides the image
+    // continues as its edge.
+    let offset = |x: usize, y: usize, dx: isize, dy: isize| {
+        let sx = (x as isize + dx).clamp(0, width as isize - 1) as usize;
+        let sy = (y as isize + dy).clamp(0, height as isize - 1) as usize;
+        sy * width + sx
+    };
+    let at = |x, y, steps: isize, (dx, dy): (isize, isize)| offset(x, y, steps * dx, steps * dy);
+    let radius = RIDGE_RADIUS_PX as isize;
+    // The colours of a profile's two ends, and a pixel's distance from the nearer of them.
+    let ends_of = |x, y, step| {
+        [
+            linear[at(x, y, -radius, step)],
+            linear[at(x, y, radius, step)],
+        ]
+    };
+    let from_ends = |i: usize, ends: &[[f32; 3]; 2]| {
+        ends.iter()
+            .map(|end| {
+                linear[i]
+                    .iter()
+                    .zip(end)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f32>()
+            })
+            .fold(f32::INFINITY, f32::min)
+            .sqrt()
+    };
+    // Without a step within a profile's reach there is no ridge: most pixels end there.
+    let near = window_extreme(&inverse, width, RIDGE_RADIUS_PX, f32::max);
+    let far = window_extreme(&inverse, width, RIDGE_RADIUS_PX, f32::min);
+    let ridge_at = |x: usize, y: usize| -> Option<Ridge> {
+        let (i, q) = (y * width + x, inverse[y * width + x]);
+        if near[i] <= far[i] * STEP_RATIO {
+            return None;
+        }
+        // (coverage, ridge) along the direction crossing it most squarely.
+        let mut best: Option<(f32, Ridge)> = None;
+        for (direction, &step) in DIRECTIONS.iter().enumerate() {
+            let profile = || (-radius..=radius).map(|k| inverse[at(x, y, k, step)]);
+            let (far, top) = profile().fold((q, q), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            let ends = [
+                inverse[at(x, y, -radius, step)],
+                inverse[at(x, y, radius, step)],
+            ];
+            let level = RIDGE_LEVEL_SHARE * (top - far);
+            if q < top - level || top <= far * STEP_RATIO || ends.iter().any(|&e| e > far + level) {
+                continue;
+            }
+            let colours = ends_of(x, y, step);
+            let r = STRUCTURE_COLOUR_RADIUS_PX as isize;
+            let contrast = (-r..=r)
+                .flat_map(|sy| (-r..=r).map(move |sx| (sx, sy)))
+                .map(|(sx, sy)| from_ends(offset(x, y, sx, sy), &colours))
+                .fold(0.0f32, f32::max);
+            // The top shows the structure: a top of the far side's colour (an end that shows
+            // the structure, a pixel that the depth's sample missed) tells nothing of it.
+            if contrast < MIN_LINEAR_CONTRAST || from_ends(i, &colours) < COVERED_SHARE * contrast {
+                continue;
+            }
+            let coverage: f32 = (-radius..=radius)
+                .map(|k| from_ends(at(x, y, k, step), &colours).min(contrast) / contrast)
+                .sum();
+            let far_end = 0.5 * (ends[0] + ends[1]);
+            let mass: f32 = profile().map(|v| v - far_end).sum();
+            let estimate = far_end + mass / coverage;
+            let blended = q - far_end < BLENDED_SHARE * (estimate - far_end);
+            let plausible = estimate - far_end < PLAUSIBLE_OVERSHOOT * (nearest - far_end);
+            if blended && plausible && best.is_none_or(|(least, _)| coverage < least) {
+                let inverse = estimate.min(nearest);
+                best = Some((
+                    coverage,
+                    Ridge {
+                        x,
+                        inverse,
+                        direction,
+                        contrast,
+                    },
+                ));
+            }
+        }
+        best.map(|(_, ridge)| ridge)
+    };
+    let ridges: Vec<Vec<Ridge>> = (0..height)
+        .into_par_iter()
+        .map(|y| (0..width).filter_map(|x| ridge_at(x, y)).collect())
+        .collect();
+    // Each pixel of a ridge's profile within COVERED_REACH_PX of its top that shows the
+    // structure takes its estimate (the nearest, where profiles cross).
+    let reach = COVERED_REACH_PX as isize;
+    let mut out = depth.to_vec();
+    out.par_chunks_exact_mut(width)
+        .enumerate()
+        .with_max_len(1)
+        .for_each(|(y, row)| {
+            let rows = y.saturating_sub(COVERED_REACH_PX)..(y + COVERED_REACH_PX + 1).min(height);
+            for (top_y, ridge) in
+                rows.flat_map(|top_y| ridges[top_y].iter().map(move |r| (top_y, r)))
+            {
+                let (dx, dy) = DIRECTIONS[ridge.direction];
+                // The steps from the top to this row along the profile.
+                let steps = match dy {
+                    0 if top_y == y => -reach..=reach,
+                    0 => continue,
+                    _ => {
+                        let k = (y as isize - top_y as isize) * dy;
+                        k..=k
+                    }
+                };
+                let colours = ends_of(ridge.x, top_y, (dx, dy));
+                for k in steps {
+                    let x = ridge.x as isize + k * dx;
+                    if x < 0 || x >= width as isize {
+                        continue;
+                    }
+                    let (x, z) = (x as usize, &mut row[x as usize]);
+                    if ridge.inverse > 1.0 / *z
+                        && from_ends(y * width + x, &colours) >= COVERED_SHARE * ridge.contrast
+                    {
+                        *z = 1.0 / ridge.inverse;
+                    }
+                }
+            }
+        });
+    out
 }
 
 /// Each pixel of a blended edge band snapped to the near or the far side of its window: the side
@@ -340,7 +523,7 @@ mod tests {
     fn a_blended_edge_snaps_to_the_side_of_each_pixels_colour() {
         let (width, edge) = (24, 12);
         let (depth, colour) = blended_step(width, edge, 5);
-        let sharp = sharpen_depth_edges(&colour, &depth, width).unwrap();
+        let sharp = sharpen_depth_edges(&colour, &depth, width, None).unwrap();
         for y in 0..9 {
             for x in 0..width {
                 let expected = if x < edge { 1.0 } else { 10.0 };
@@ -357,7 +540,7 @@ mod tests {
         // The near depth runs 3 px into the far side's colour, as a network fattens it.
         let (fattened, _) = blended_step(width, edge + 3, 0);
         assert_eq!(
-            sharpen_depth_edges(&colour, &fattened, width).unwrap(),
+            sharpen_depth_edges(&colour, &fattened, width, None).unwrap(),
             exact
         );
     }
@@ -377,30 +560,113 @@ mod tests {
                 colour[i * 3 + c] = far + 0.1 * (near - far);
             }
         }
-        assert_eq!(sharpen_depth_edges(&colour, &depth, width).unwrap(), depth);
+        assert_eq!(
+            sharpen_depth_edges(&colour, &depth, width, None).unwrap(),
+            depth
+        );
+    }
+
+    /// A dark vertical line one pixel wide at 1 m (column `line`) over a light background at
+    /// 10 m, 15 x 15: (exact depth, colour).
+    fn thin_line(line: usize) -> (Vec<f32>, Vec<f32>) {
+        let width = 15;
+        let mut depth = vec![10.0f32; width * width];
+        let mut colour = vec![0.8f32; width * width * 3];
+        for y in 0..width {
+            depth[y * width + line] = 1.0;
+            colour[(y * width + line) * 3..][..3].copy_from_slice(&[0.2, 0.15, 0.1]);
+        }
+        (depth, colour)
+    }
+
+    /// Inverse depth averaged over the (2 radius + 1) columns around each pixel: a network's
+    /// blend across a vertical structure.
+    fn blended_across(depth: &[f32], width: usize, radius: usize) -> Vec<f32> {
+        (0..depth.len())
+            .map(|i| {
+                let (x, row) = (i % width, i - i % width);
+                let columns = x.saturating_sub(radius)..(x + radius + 1).min(width);
+                let sum: f32 = columns.clone().map(|sx| 1.0 / depth[row + sx]).sum();
+                columns.len() as f32 / sum
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_thin_line_blended_into_the_background_gets_its_depth_back() {
+        let (exact, colour) = thin_line(7);
+        let blended = blended_across(&exact, 15, 3);
+        assert!(
+            blended[7] > 4.0,
+            "the blend leaves the line at {} m",
+            blended[7]
+        );
+        // The map holds a subject at 1 m elsewhere (a head to this hair): nothing is lifted
+        // nearer than the nearest depth of the map.
+        let alone = sharpen_depth_edges(&colour, &blended, 15, None).unwrap();
+        assert!(alone[7] > 4.0);
+        let lifted = sharpen_depth_edges(&colour, &blended, 15, Some(1.0)).unwrap();
+        for (i, (&z, &given)) in lifted.iter().zip(&blended).enumerate() {
+            if i % 15 == 7 {
+                assert!((z - 1.0).abs() < 0.01, "line pixel {i}: {z} m");
+            } else {
+                // The blended far side around it is left to the snapping of blended bands,
+                // which takes a plateau's pixels for a surface of their own.
+                assert_eq!(z, given, "pixel {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_thin_line_of_exact_or_fattened_depth_is_not_lifted_nearer() {
+        let (exact, colour) = thin_line(7);
+        assert_eq!(
+            sharpen_depth_edges(&colour, &exact, 15, None).unwrap(),
+            exact
+        );
+        // Fattened by 3 px each way: the ridge has seven times the mass its colour accounts
+        // for, an estimate far nearer than anything in the map. The band goes back to the far
+        // side instead (trim_fattened_bands), leaving the line at its depth.
+        let mut fattened = exact.clone();
+        for (i, z) in fattened.iter_mut().enumerate() {
+            if (i % 15).abs_diff(7) <= 3 {
+                *z = 1.0;
+            }
+        }
+        let nearest = Some(1.0);
+        assert_eq!(
+            sharpen_depth_edges(&colour, &fattened, 15, nearest).unwrap(),
+            exact
+        );
     }
 
     #[test]
     fn flat_depth_and_steps_without_blend_are_left_alone() {
         let (width, edge) = (24, 12);
         let (depth, colour) = blended_step(width, edge, 0);
-        assert_eq!(sharpen_depth_edges(&colour, &depth, width).unwrap(), depth);
+        assert_eq!(
+            sharpen_depth_edges(&colour, &depth, width, None).unwrap(),
+            depth
+        );
         let flat = vec![3.0f32; 9 * width];
-        assert_eq!(sharpen_depth_edges(&colour, &flat, width).unwrap(), flat);
+        assert_eq!(
+            sharpen_depth_edges(&colour, &flat, width, None).unwrap(),
+            flat
+        );
     }
 
     #[test]
     fn bad_input_is_an_error() {
         assert!(matches!(
-            sharpen_depth_edges(&[0.0; 6], &[1.0, 0.0], 2),
+            sharpen_depth_edges(&[0.0; 6], &[1.0, 0.0], 2, None),
             Err(DofError::BadDepth { x: 1, y: 0, .. })
         ));
         assert!(matches!(
-            sharpen_depth_edges(&[0.0; 5], &[1.0, 1.0], 2),
+            sharpen_depth_edges(&[0.0; 5], &[1.0, 1.0], 2, None),
             Err(DofError::Shape { .. })
         ));
         assert!(matches!(
-            sharpen_depth_edges(&[], &[], 0),
+            sharpen_depth_edges(&[], &[], 0, None),
             Err(DofError::Shape { .. })
         ));
     }

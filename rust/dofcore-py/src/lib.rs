@@ -112,13 +112,16 @@ fn render_linear_rgb<'py>(
 }
 
 /// Depth (H x W, metres) with blended edge bands and fattened near outlines given the depth of
-/// the side whose colour (H x W x 3, a perceptual space) each pixel matches (docs/model.md 2.4).
+/// the side whose colour (H x W x 3, a perceptual space) each pixel matches, and thin blended
+/// ridges lifted to the depth their mass gives (docs/model.md 2.4). `nearest` is the nearest
+/// depth of the whole map when `depth` is a strip of it.
 #[pyfunction]
-#[pyo3(signature = (colour, depth, threads=0))]
+#[pyo3(signature = (colour, depth, nearest=None, threads=0))]
 fn sharpen_depth_edges_map<'py>(
     py: Python<'py>,
     colour: PyReadonlyArray3<'py, f32>,
     depth: PyReadonlyArray2<'py, f32>,
+    nearest: Option<f32>,
     threads: usize,
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
     let (height, width) = (depth.shape()[0], depth.shape()[1]);
@@ -131,7 +134,13 @@ fn sharpen_depth_edges_map<'py>(
     let colour = contiguous(colour.as_slice(), "colour")?;
     let depth = contiguous(depth.as_slice(), "depth")?;
     let sharpened = py
-        .detach(|| catch_panic(|| in_pool(threads, || sharpen_depth_edges(colour, depth, width))))
+        .detach(|| {
+            catch_panic(|| {
+                in_pool(threads, || {
+                    sharpen_depth_edges(colour, depth, width, nearest)
+                })
+            })
+        })
         .map_err(PyDofError)?;
     sharpened.into_pyarray(py).reshape([height, width])
 }
