@@ -64,9 +64,10 @@ def save_depth_edge_crops(render: truth.SceneRender, folder: Path, crop: DepthEd
 
 
 DepthEdgeCrop = tuple[str, Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]], tuple[slice, slice]]
-DEPTH_EDGE_CROPS: dict[str, DepthEdgeCrop] = {
-    "sunlit": ("depth_edges", soft_edges, (slice(250, 430), slice(260, 440))),
-    "thin": ("fattened", fattened, (slice(170, 350), slice(300, 480))),
+DEPTH_EDGE_CROPS: dict[str, list[DepthEdgeCrop]] = {
+    "sunlit": [("depth_edges", soft_edges, (slice(250, 430), slice(260, 440)))],
+    "thin": [("fattened", fattened, (slice(170, 350), slice(300, 480))),
+             ("depth_edges", soft_edges, (slice(150, 350), slice(230, 430)))],
 }
 
 CROPS = {
@@ -97,8 +98,8 @@ def main() -> None:
             args.figures.mkdir(parents=True, exist_ok=True)
             for tag, box in CROPS.get(name, {}).items():
                 save_crops(result, args.figures, box, tag)
-            if name in DEPTH_EDGE_CROPS:
-                save_depth_edge_crops(truth.scene_render(name), args.figures, DEPTH_EDGE_CROPS[name])
+            for crop in DEPTH_EDGE_CROPS.get(name, []):
+                save_depth_edge_crops(truth.scene_render(name), args.figures, crop)
     print(table(results))
     if not args.no_degraded:
         print()

@@ -125,8 +125,8 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
         .par_chunks_exact(3)
         .map(|c| [c[0] * c[0] * c[0], c[1] * c[1] * c[1], c[2] * c[2] * c[2]])
         .collect();
-    // The pixel `steps` steps of `(dx, dy)` from (x, y); beyond the image's sides the image
-    // continues as its edge.
+    // The pixel (dx, dy) from (x, y), and the one `steps` steps of (dx, dy) from it; beyond the
+    // image's sides the image continues as its edge.
     let offset = |x: usize, y: usize, dx: isize, dy: isize| {
         let sx = (x as isize + dx).clamp(0, width as isize - 1) as usize;
         let sy = (y as isize + dy).clamp(0, height as isize - 1) as usize;
