@@ -107,11 +107,19 @@ mod avx2 {
         ]
     }
 
+    /// The sums of the lanes of a, b, c and d, in that order: three horizontal adds and one of
+    /// the halves instead of four sums of eight stored lanes (a row of the fast level's short
+    /// kernels is a few vectors long, so its end matters).
     #[inline(always)]
-    unsafe fn sum(v: __m256) -> f32 {
-        let mut lanes = [0.0f32; 8];
-        _mm256_storeu_ps(lanes.as_mut_ptr(), v);
-        lanes.iter().sum()
+    unsafe fn lane_sums(a: __m256, b: __m256, c: __m256, d: __m256) -> [f32; 4] {
+        let pairs = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+        let halves = _mm_add_ps(
+            _mm256_castps256_ps128(pairs),
+            _mm256_extractf128_ps::<1>(pairs),
+        );
+        let mut out = [0.0f32; 4];
+        _mm_storeu_ps(out.as_mut_ptr(), halves);
+        out
     }
 
     /// The row's sources, loaded: CoC, 1 / kernel area, mass, the two norms (in the sources'
@@ -265,10 +273,11 @@ mod avx2 {
             }
         }
         for (row, [red, green, blue, weight]) in rows.iter_mut().zip(sums) {
-            for (total, part) in row.colour.iter_mut().zip([red, green, blue]) {
-                *total += sum(part);
-            }
-            row.weight += sum(weight);
+            let [red, green, blue, weight] = lane_sums(red, green, blue, weight);
+            row.merge(&Layer {
+                colour: [red, green, blue],
+                weight,
+            });
         }
         n
     }
