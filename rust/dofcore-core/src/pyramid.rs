@@ -534,53 +534,70 @@ impl<'a> Pyramid<'a> {
                     .collect()
             })
             .collect();
-        let rows_lit: Vec<bool> = (0..grid.height)
-            .map(|y| {
-                sides.iter().any(|side| {
-                    side.mass[y * grid.width..(y + 1) * grid.width]
-                        .iter()
-                        .any(|&m| m > 0.0)
-                })
-            })
-            .collect();
         let widest = weights
             .iter()
             .flatten()
             .fold(0.0f32, |m, &(w, r)| if w > 0.0 { m.max(r) } else { m });
         let reach = (widest + 1.5).ceil() as isize;
-        let h = self.kernels.half_width() as isize;
-        (0..grid.cells())
+        // The lit cells of each side, row by row: (column, weight, radius). Beyond the grid the
+        // scene continues as its outermost cells, so those stand for every position past them.
+        let (width, height) = (grid.width as isize, grid.height as isize);
+        let lit: Vec<[Vec<(isize, f32, f32)>; 2]> = (0..grid.height)
             .into_par_iter()
-            .map(|cell| {
-                let (x, y) = ((cell % grid.width) as isize, (cell / grid.width) as isize);
-                let mut light = Far::default();
-                for dy in -reach..=reach {
-                    let source_y = (y + dy).clamp(0, grid.height as isize - 1) as usize;
-                    if !rows_lit[source_y] {
-                        continue;
+            .map(|y| {
+                [0, 1].map(|side| {
+                    let row = &weights[side][y * grid.width..(y + 1) * grid.width];
+                    let mut cells = Vec::new();
+                    for (x, &(weight, r)) in (0..width).zip(row) {
+                        if weight > 0.0 {
+                            let first = if x == 0 { -reach } else { x };
+                            let last = if x == width - 1 { x + reach } else { x };
+                            cells.extend((first..=last).map(|at| (at, weight, r)));
+                        }
                     }
-                    // The source's kernel seen at offset -(dx, dy): point-reflected in front.
+                    cells
+                })
+            })
+            .collect();
+        // A scatter of the lit sources alone, a row of cells at a time: each source in reach adds
+        // to the cells of the row its kernel reaches (rho is at least the Euclidean distance; one
+        // cell of margin for the rounding of the norm table), its kernel seen at offset
+        // source - cell = (dx, dy). Each cell sums its sources in the order a gather would.
+        let mut out = vec![Far::default(); grid.cells()];
+        out.par_chunks_exact_mut(grid.width)
+            .enumerate()
+            .for_each(|(y, row)| {
+                for dy in -reach..=reach {
+                    let source_y = (y as isize + dy).clamp(0, height - 1) as usize;
+                    // The source's kernel is point-reflected in front of the focus.
                     let (rho_front, rho_behind) = (self.kernels.row(dy), self.kernels.row(-dy));
-                    for dx in -reach..=reach {
-                        let source = source_y * grid.width
-                            + (x + dx).clamp(0, grid.width as isize - 1) as usize;
-                        let norms = [rho_front[(h + dx) as usize], rho_behind[(h - dx) as usize]];
-                        for ((layer, (side, weights)), rho) in
-                            light.iter_mut().zip(sides.iter().zip(&weights)).zip(norms)
-                        {
-                            let (weight, r) = weights[source];
-                            if weight > 0.0 {
-                                layer.add(
-                                    &side.rgb[source * 3..source * 3 + 3],
-                                    coverage(r, rho) * weight,
-                                );
+                    let h = self.kernels.half_width() as isize;
+                    for (side, (layer, sources)) in
+                        [0, 1].into_iter().zip(sides.iter().zip(&lit[source_y]))
+                    {
+                        for &(at, weight, r) in sources {
+                            let extent = f64::from(r) + 1.5;
+                            let span_squared = extent * extent - (dy * dy) as f64;
+                            if span_squared <= 0.0 {
+                                continue;
+                            }
+                            let span = (span_squared.sqrt() as isize).min(reach);
+                            let source = source_y * grid.width + at.clamp(0, width - 1) as usize;
+                            let rgb = &layer.rgb[source * 3..source * 3 + 3];
+                            let columns = (-span).max(at - width + 1)..=span.min(at);
+                            for dx in columns {
+                                let rho = if side == 0 {
+                                    rho_front[(h + dx) as usize]
+                                } else {
+                                    rho_behind[(h - dx) as usize]
+                                };
+                                row[(at - dx) as usize][side].add(rgb, coverage(r, rho) * weight);
                             }
                         }
                     }
                 }
-                light
-            })
-            .collect()
+            });
+        out
     }
 
     /// Level `level`'s cells where a pixel of its band may read them: the gather of the sources
