@@ -121,10 +121,11 @@ struct Ridge {
 fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -> Vec<f32> {
     let height = depth.len() / width;
     let inverse: Vec<f32> = depth.par_iter().map(|z| 1.0 / z).collect();
-    let linear: Vec<[f32; 3]> = colour
-        .par_chunks_exact(3)
-        .map(|c| [c[0] * c[0] * c[0], c[1] * c[1] * c[1], c[2] * c[2] * c[2]])
-        .collect();
+    // Linear light, from the cube roots; computed where asked (few pixels are), not stored.
+    let linear = |i: usize| {
+        let c = &colour[3 * i..3 * i + 3];
+        [c[0] * c[0] * c[0], c[1] * c[1] * c[1], c[2] * c[2] * c[2]]
+    };
     // The pixel (dx, dy) from (x, y), and the one `steps` steps of (dx, dy) from it; beyond the
     // image's sides the image continues as its edge.
     let offset = |x: usize, y: usize, dx: isize, dy: isize| {
@@ -137,14 +138,14 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
     // The colours of a profile's two ends, and a pixel's distance from the nearer of them.
     let ends_of = |x, y, step| {
         [
-            linear[at(x, y, -radius, step)],
-            linear[at(x, y, radius, step)],
+            linear(at(x, y, -radius, step)),
+            linear(at(x, y, radius, step)),
         ]
     };
     let from_ends = |i: usize, ends: &[[f32; 3]; 2]| {
         ends.iter()
             .map(|end| {
-                linear[i]
+                linear(i)
                     .iter()
                     .zip(end)
                     .map(|(a, b)| (a - b) * (a - b))
@@ -154,8 +155,7 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             .sqrt()
     };
     // Without a step within a profile's reach there is no ridge: most pixels end there.
-    let near = window_extreme(&inverse, width, RIDGE_RADIUS_PX, f32::max);
-    let far = window_extreme(&inverse, width, RIDGE_RADIUS_PX, f32::min);
+    let (near, far) = window_extremes(&inverse, width, RIDGE_RADIUS_PX);
     let ridge_at = |x: usize, y: usize| -> Option<Ridge> {
         let (i, q) = (y * width + x, inverse[y * width + x]);
         if near[i] <= far[i] * STEP_RATIO {
@@ -257,12 +257,11 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
 /// keep their depth.
 fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
     let step_within = |radius: usize| {
-        let near = window_extreme(&edges.inverse, edges.width, radius, f32::max);
-        let far = window_extreme(&edges.inverse, edges.width, radius, f32::min);
-        near.iter()
-            .zip(far)
-            .map(|(n, f)| n - f)
-            .collect::<Vec<f32>>()
+        let (mut step, far) = window_extremes(&edges.inverse, edges.width, radius);
+        for (near, far) in step.iter_mut().zip(far) {
+            *near -= far;
+        }
+        step
     };
     let (wide, wider) = (step_within(WIDE_RADIUS_PX), step_within(WIDER_RADIUS_PX));
     edges.map(|i, x, y| {
@@ -363,8 +362,7 @@ impl<'a> Edges<'a> {
     fn new(colour: &'a [f32], depth: &'a [f32], width: usize) -> Self {
         let inverse: Vec<f32> = depth.par_iter().map(|z| 1.0 / z).collect();
         let r = WINDOW_RADIUS_PX;
-        let near = window_extreme(&inverse, width, r, f32::max);
-        let far = window_extreme(&inverse, width, r, f32::min);
+        let (near, far) = window_extremes(&inverse, width, r);
         Edges {
             colour,
             depth,
@@ -450,46 +448,83 @@ impl<'a> Edges<'a> {
     }
 }
 
-/// `pick` (max or min) over the (2 radius + 1)-square around each value, the image continued as
-/// its edge values; separably.
-fn window_extreme(
-    values: &[f32],
-    width: usize,
-    radius: usize,
-    pick: impl Fn(f32, f32) -> f32 + Copy + Sync,
-) -> Vec<f32> {
+/// Output rows of `window_extremes` done at once (each reads 2 radius more).
+const EXTREME_ROWS: usize = 16;
+
+/// The largest and the smallest value in the (2 radius + 1)-square around each value, the image
+/// continued as its edge values (the values are finite: depth is checked first).
+fn window_extremes(values: &[f32], width: usize, radius: usize) -> (Vec<f32>, Vec<f32>) {
+    // f32::max and min order NaNs, which costs a compare and a blend per value.
+    let larger = |a: f32, b: f32| if a > b { a } else { b };
+    let smaller = |a: f32, b: f32| if a < b { a } else { b };
     let height = values.len() / width;
-    let mut rows = vec![0.0f32; values.len()];
-    rows.par_chunks_exact_mut(width)
-        .zip(values.par_chunks_exact(width))
-        .for_each_init(Vec::new, |padded, (out, row)| {
-            // The row with its edge values repeated, so that each offset is one pass over
-            // contiguous values (which the compiler vectorises).
-            padded.clear();
-            padded.extend(std::iter::repeat_n(row[0], radius));
-            padded.extend_from_slice(row);
-            padded.extend(std::iter::repeat_n(row[width - 1], radius));
-            out.copy_from_slice(&padded[..width]);
-            for offset in 1..=2 * radius {
-                for (value, &other) in out.iter_mut().zip(&padded[offset..offset + width]) {
-                    *value = pick(*value, other);
-                }
-            }
-        });
-    let mut out = vec![0.0f32; values.len()];
-    out.par_chunks_exact_mut(width)
+    let window = 2 * radius + 1;
+    let mut largest = vec![0.0f32; values.len()];
+    let mut smallest = vec![0.0f32; values.len()];
+    largest
+        .par_chunks_mut(EXTREME_ROWS * width)
+        .zip(smallest.par_chunks_mut(EXTREME_ROWS * width))
         .enumerate()
-        .for_each(|(y, out)| {
-            let first = y.saturating_sub(radius);
-            let last = (y + radius).min(height - 1);
-            out.copy_from_slice(&rows[first * width..(first + 1) * width]);
-            for source in rows[(first + 1) * width..(last + 1) * width].chunks_exact(width) {
-                for (value, &other) in out.iter_mut().zip(source) {
-                    *value = pick(*value, other);
-                }
+        .for_each(|(block, (largest, smallest))| {
+            let first = block * EXTREME_ROWS;
+            let rows = largest.len() / width;
+            // Along each row the block reads (past the image's edges its edge values repeat),
+            // then down the columns.
+            let (mut padded, mut scratch) = (Vec::new(), Vec::new());
+            let (mut row_largest, mut row_smallest) = (Vec::new(), Vec::new());
+            for y in first as isize - radius as isize..(first + rows + radius) as isize {
+                let y = y.clamp(0, height as isize - 1) as usize;
+                let row = &values[y * width..(y + 1) * width];
+                let pad = |padded: &mut Vec<f32>| {
+                    padded.clear();
+                    padded.extend(std::iter::repeat_n(row[0], radius));
+                    padded.extend_from_slice(row);
+                    padded.extend(std::iter::repeat_n(row[width - 1], radius));
+                };
+                pad(&mut padded);
+                slide(&mut padded, &mut scratch, 1, window, larger);
+                row_largest.extend_from_slice(&padded);
+                pad(&mut padded);
+                slide(&mut padded, &mut scratch, 1, window, smaller);
+                row_smallest.extend_from_slice(&padded);
             }
+            slide(&mut row_largest, &mut scratch, width, window, larger);
+            slide(&mut row_smallest, &mut scratch, width, window, smaller);
+            largest.copy_from_slice(&row_largest);
+            smallest.copy_from_slice(&row_smallest);
         });
-    out
+    (largest, smallest)
+}
+
+/// `values` made the `pick` (larger or smaller) of each run of `window` groups from each group
+/// on (a group: `group` values, a value or a row), for the groups a whole window follows; the
+/// rest is cut off. By doubling: runs of 2, 4, ... up to the largest power of two within the
+/// window, then two such runs that overlap. `scratch`: a buffer to reuse.
+fn slide(
+    values: &mut Vec<f32>,
+    scratch: &mut Vec<f32>,
+    group: usize,
+    window: usize,
+    pick: impl Fn(f32, f32) -> f32,
+) {
+    let kept = values.len() + group - window * group;
+    let mut step = |values: &mut Vec<f32>, shift: usize| {
+        scratch.clear();
+        scratch.extend(
+            values
+                .iter()
+                .zip(&values[shift..])
+                .map(|(&a, &b)| pick(a, b)),
+        );
+        std::mem::swap(values, scratch);
+    };
+    let mut run = 1;
+    while 2 * run <= window {
+        step(values, run * group);
+        run *= 2;
+    }
+    step(values, (window - run) * group);
+    values.truncate(kept);
 }
 
 #[cfg(test)]
@@ -653,6 +688,32 @@ mod tests {
             sharpen_depth_edges(&colour, &flat, width, None).unwrap(),
             flat
         );
+    }
+
+    #[test]
+    fn window_extremes_are_those_of_each_square_with_the_edges_repeated() {
+        // Heights below, at and above a block of rows; radii past the image's sides.
+        for (width, height, radius) in [(7, 5, 2), (13, 16, 4), (9, 37, 6), (4, 3, 9), (1, 20, 1)] {
+            let values: Vec<f32> = (0..width * height)
+                .map(|i| ((i * 7919 % 101) as f32).sin() + 2.0)
+                .collect();
+            let (largest, smallest) = window_extremes(&values, width, radius);
+            let values = &values;
+            for y in 0..height {
+                for x in 0..width {
+                    let square = (-(radius as isize)..=radius as isize).flat_map(|dy| {
+                        (-(radius as isize)..=radius as isize).map(move |dx| {
+                            let sx = (x as isize + dx).clamp(0, width as isize - 1) as usize;
+                            let sy = (y as isize + dy).clamp(0, height as isize - 1) as usize;
+                            values[sy * width + sx]
+                        })
+                    });
+                    let i = y * width + x;
+                    assert_eq!(largest[i], square.clone().fold(f32::MIN, f32::max));
+                    assert_eq!(smallest[i], square.fold(f32::MAX, f32::min));
+                }
+            }
+        }
     }
 
     #[test]
