@@ -921,7 +921,14 @@ impl<'a> Bright<'a> {
                         source.x as isize - x as isize,
                         source.y as isize - y as isize,
                     );
-                    if dx.abs() > half_width || dy.abs() > half_width {
+                    // No kernel here reaches past rho = radius + 0.5, and rho is at least the
+                    // Euclidean distance (one pixel of margin for the table's rounding): most
+                    // sources of the bins end here.
+                    let reach = source.radius.max(widest_centre) + 1.5;
+                    if dx.abs() > half_width
+                        || dy.abs() > half_width
+                        || (dx * dx + dy * dy) as f32 > reach * reach
+                    {
                         continue;
                     }
                     // The source's kernel seen at the offset pixel - source: point-reflected in
