@@ -134,8 +134,12 @@ class Highlights:
         if not bright.any():
             return None
         surfaces = opening(bright, self.max_source_px // 2)
-        extra = np.float32(self.gain - 1.0)
-        gain = np.full(bright.shape, np.float32(1.0) + extra * np.float32(1.0), np.float32)
+
+        def ramp(near_surface: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+            np.clip(2.0 * near_surface, 0.0, 1.0, out=near_surface)
+            return np.float32(1.0) + np.float32(self.gain - 1.0) * (np.float32(1.0) - near_surface)
+
+        gain = np.full(bright.shape, ramp(np.zeros(1, np.float32))[0], np.float32)
         rows, columns = np.flatnonzero(surfaces.any(axis=1)), np.flatnonzero(surfaces.any(axis=0))
         if rows.size:
             # Away from the surfaces the field is the full gain: the filters need only run around
@@ -143,9 +147,7 @@ class Highlights:
             margin = 2 + self.ramp_px + 1
             around = (slice(max(rows[0] - margin, 0), rows[-1] + margin + 1),
                       slice(max(columns[0] - margin, 0), columns[-1] + margin + 1))
-            near_surface = box_fraction(dilate(surfaces[around], 2), self.ramp_px)
-            np.clip(2.0 * near_surface, 0.0, 1.0, out=near_surface)
-            gain[around] = np.float32(1.0) + extra * (np.float32(1.0) - near_surface)
+            gain[around] = ramp(box_fraction(dilate(surfaces[around], 2), self.ramp_px))
         return gain
 
     def expand(self, linear: npt.NDArray[np.float32], gain: npt.NDArray[np.float32] | None,

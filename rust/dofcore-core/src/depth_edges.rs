@@ -143,10 +143,10 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
         ]
     };
     let from_ends = |i: usize, ends: &[[f32; 3]; 2]| {
+        let own = linear(i);
         ends.iter()
             .map(|end| {
-                linear(i)
-                    .iter()
+                own.iter()
                     .zip(end)
                     .map(|(a, b)| (a - b) * (a - b))
                     .sum::<f32>()

@@ -563,6 +563,7 @@ impl<'a> Pyramid<'a> {
         // to the cells of the row its kernel reaches (rho is at least the Euclidean distance; one
         // cell of margin for the rounding of the norm table), its kernel seen at offset
         // source - cell = (dx, dy). Each cell sums its sources in the order a gather would.
+        let h = self.kernels.half_width() as isize;
         let mut out = vec![Far::default(); grid.cells()];
         out.par_chunks_exact_mut(grid.width)
             .enumerate()
@@ -571,7 +572,6 @@ impl<'a> Pyramid<'a> {
                     let source_y = (y as isize + dy).clamp(0, height - 1) as usize;
                     // The source's kernel is point-reflected in front of the focus.
                     let (rho_front, rho_behind) = (self.kernels.row(dy), self.kernels.row(-dy));
-                    let h = self.kernels.half_width() as isize;
                     for (side, (layer, sources)) in
                         [0, 1].into_iter().zip(sides.iter().zip(&lit[source_y]))
                     {
