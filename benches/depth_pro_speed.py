@@ -58,7 +58,7 @@ def main() -> None:
             times.append(time.perf_counter() - start)
     device = torch.cuda.get_device_name() if args.device.startswith("cuda") else f"cpu, {torch.get_num_threads()} threads"
     print(f"Depth Pro, {parameters / 1e6:.0f} M parameters, {args.width}x{args.height} photo, {device}: "
-          f"load {load_s:.1f} s, inference " + ", ".join(f"{t:.1f} s" for t in times))
+          f"load {load_s:.1f} s, inference " + ", ".join(f"{t:.3g} s" for t in times))
 
 
 if __name__ == "__main__":

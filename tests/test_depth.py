@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 import dofcore
 from dofcore.depth import WeightsNotFoundError, estimate_depth, load_model
@@ -61,6 +62,16 @@ def test_depth_feeds_the_render(photo, tiny_weights):
     f_number = stopped_down(estimate.depth, 1.8, **lens)
     out = dofcore.render(photo, estimate.depth, f_number, **lens)
     assert out.shape == photo.shape
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_half_precision_on_cuda_agrees_with_float32_on_cpu(photo, tiny_weights):
+    cuda = estimate_depth(photo, weights=tiny_weights)  # the default device when there is one
+    cpu = estimate_depth(photo, weights=tiny_weights, device="cpu")
+    assert cuda.focal_px == pytest.approx(cpu.focal_px, rel=1e-3)
+    # float16 keeps about three significant digits (an H100 gave a median of 2e-4, at most 3e-3).
+    relative = np.abs(cuda.depth / cpu.depth - 1)
+    assert np.median(relative) < 2e-3 and relative.max() < 2e-2
 
 
 def test_missing_weights_say_where_to_put_them(photo, tmp_path):

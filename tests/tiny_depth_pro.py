@@ -10,6 +10,10 @@ from transformers import DepthProConfig, DepthProForDepthEstimation
 
 # Its field-of-view head is pinned to this angle, so the focal length it implies is known.
 FOV_DEG = 55.0
+# Its depth head is scaled so that canonical inverse depth is about this mean and spread
+# (metres^-1): random weights alone give depths from millimetres to kilometres, and which
+# depends on how the installed transformers initialises them.
+INVERSE_DEPTH_MEAN, INVERSE_DEPTH_SPREAD = 0.5, 0.2
 
 
 def tiny_config() -> DepthProConfig:
@@ -31,5 +35,20 @@ def save_tiny_depth_pro(folder: Path) -> Path:
     with torch.no_grad():
         last.weight.zero_()
         last.bias.fill_(FOV_DEG)
+        _pin_inverse_depth(model)
     model.save_pretrained(folder)
     return folder
+
+
+def _pin_inverse_depth(model: DepthProForDepthEstimation) -> None:
+    """Rescale the depth head's last convolution from its output on a random probe image."""
+    *_, last, _ = model.head.layers  # the final 1x1 convolution, before the closing ReLU
+    outputs = []
+    hook = last.register_forward_hook(lambda module, inputs, output: outputs.append(output))
+    size = round(model.config.patch_size / min(model.config.scaled_images_ratios))
+    model.eval()(pixel_values=torch.rand(1, 3, size, size) * 2 - 1)
+    hook.remove()
+    mean, std = outputs[0].mean(), outputs[0].std()
+    scale = INVERSE_DEPTH_SPREAD / std
+    last.weight.mul_(scale)
+    last.bias.copy_((last.bias - mean) * scale + INVERSE_DEPTH_MEAN)
