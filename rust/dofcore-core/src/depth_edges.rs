@@ -37,6 +37,12 @@ pub const RIDGE_RADIUS_PX: usize = 6;
 /// Within this share of a ridge's span of inverse depth a pixel is at its top, or (its two
 /// ends) at the profile's far side.
 pub const RIDGE_LEVEL_SHARE: f32 = 0.05;
+/// A thin structure blended by a network keeps a top of at most this many pixels along its
+/// profile (a 1 px hair blended over 7 px leaves a plateau 7 px wide).
+pub const MAX_BLENDED_TOP_PX: usize = 7;
+/// A blended line's ridge goes on at least this far along the line both ways (a corner's
+/// top, no wider than MAX_BLENDED_TOP_PX across, ends within this of its tip).
+pub const ALONG_REACH_PX: usize = 4;
 /// The structure's own colour is the one least like the far side's within this radius.
 pub const STRUCTURE_COLOUR_RADIUS_PX: usize = 4;
 /// Below this linear-light distance from the far side a structure's colour cannot be told.
@@ -51,8 +57,10 @@ pub const PLAUSIBLE_OVERSHOOT: f32 = 1.5;
 /// A pixel of a ridge's profile shows its structure when its colour is at least this share of
 /// the way from the far side's to the structure's.
 pub const COVERED_SHARE: f32 = 0.5;
-/// How far from a ridge's top along its profile a pixel may show its structure.
+/// How far from a ridge's top (in x and in y) a pixel may show its structure.
 pub const COVERED_REACH_PX: usize = 3;
+/// Linear light at or above this, in any channel, is taken as clipped (the photo's white).
+pub const CLIPPED_LINEAR: f32 = 0.99;
 
 /// `depth` (metres, row-major, `width` wide) with its edges made to agree with the photo's
 /// `colour` (3 values per pixel, cube roots of linear light: distance is about what the eye
@@ -99,6 +107,8 @@ pub fn sharpen_depth_edges(
 
 /// The four directions a ridge's profile is read along: across rows, columns and diagonals.
 const DIRECTIONS: [(isize, isize); 4] = [(1, 0), (0, 1), (1, 1), (1, -1)];
+/// The direction square to each (a line crossed by one runs along the other).
+const ALONG: [usize; 4] = [1, 0, 3, 2];
 
 /// The top of a thin ridge of blended depth, with the near depth that its mass gives.
 #[derive(Clone, Copy)]
@@ -108,6 +118,8 @@ struct Ridge {
     direction: usize,
     /// Linear-light distance of the structure's colour from the far side's.
     contrast: f32,
+    /// The inverse depth above which a pixel is on the ridge: its far ends' plus the level.
+    floor: f32,
 }
 
 /// Thin structures (hair, twigs) given back the depth that a network's blend spread over the
@@ -174,15 +186,40 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             if q < top - level || top <= far * STEP_RATIO || ends.iter().any(|&e| e > far + level) {
                 continue;
             }
+            // A blend spreads a thin structure over at most a blend's width: a wider top is a
+            // surface of its own (exact depth), or a fattened one.
+            if profile().filter(|&v| v >= top - level).count() > MAX_BLENDED_TOP_PX {
+                continue;
+            }
+            // A line goes on along itself both ways; a surface's corner, as thin as a line near
+            // its tip across the diagonal out of it, ends a few pixels along that diagonal.
+            let along = DIRECTIONS[ALONG[direction]];
+            let reach = ALONG_REACH_PX as isize;
+            if [-reach, reach]
+                .iter()
+                .any(|&k| inverse[at(x, y, k, along)] <= far + level)
+            {
+                continue;
+            }
             let colours = ends_of(x, y, step);
             let r = STRUCTURE_COLOUR_RADIUS_PX as isize;
-            let contrast = (-r..=r)
-                .flat_map(|sy| (-r..=r).map(move |sx| (sx, sy)))
-                .map(|(sx, sy)| from_ends(offset(x, y, sx, sy), &colours))
-                .fold(0.0f32, f32::max);
+            // Only pixels of this ridge's depth may give its colour, not a nearer object's.
+            let (contrast, structure) = (-r..=r)
+                .flat_map(|sy| (-r..=r).map(move |sx| offset(x, y, sx, sy)))
+                .filter(|&j| inverse[j] > far + level && inverse[j] <= top + level)
+                .map(|j| (from_ends(j, &colours), j))
+                .fold(
+                    (0.0f32, i),
+                    |best, next| if next.0 > best.0 { next } else { best },
+                );
             // The top shows the structure: a top of the far side's colour (an end that shows
-            // the structure, a pixel that the depth's sample missed) tells nothing of it.
-            if contrast < MIN_LINEAR_CONTRAST || from_ends(i, &colours) < COVERED_SHARE * contrast {
+            // the structure, a pixel that the depth's sample missed) tells nothing of it. A
+            // structure at the photo's white (a small light) has lost its linear value to
+            // clipping, so its coverage cannot be measured.
+            if contrast < MIN_LINEAR_CONTRAST
+                || from_ends(i, &colours) < COVERED_SHARE * contrast
+                || linear(structure).iter().any(|&v| v >= CLIPPED_LINEAR)
+            {
                 continue;
             }
             let coverage: f32 = (-radius..=radius)
@@ -202,6 +239,7 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
                         inverse,
                         direction,
                         contrast,
+                        floor: far_end + level,
                     },
                 ));
             }
@@ -212,9 +250,10 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
         .into_par_iter()
         .map(|y| (0..width).filter_map(|x| ridge_at(x, y)).collect())
         .collect();
-    // Each pixel of a ridge's profile within COVERED_REACH_PX of its top that shows the
-    // structure takes its estimate (the nearest, where profiles cross).
-    let reach = COVERED_REACH_PX as isize;
+    // Each pixel on the ridge within COVERED_REACH_PX of its top (in x and in y) that shows the
+    // structure takes its estimate (the nearest, where several reach it): along the structure
+    // as well as across it, since only some of a blended hair's pixels are tops. A pixel of
+    // the far side's depth is not on the ridge, whatever its colour (a textured background).
     let mut out = depth.to_vec();
     out.par_chunks_exact_mut(width)
         .enumerate()
@@ -224,24 +263,13 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             for (top_y, ridge) in
                 rows.flat_map(|top_y| ridges[top_y].iter().map(move |r| (top_y, r)))
             {
-                let (dx, dy) = DIRECTIONS[ridge.direction];
-                // The steps from the top to this row along the profile.
-                let steps = match dy {
-                    0 if top_y == y => -reach..=reach,
-                    0 => continue,
-                    _ => {
-                        let k = (y as isize - top_y as isize) * dy;
-                        k..=k
-                    }
-                };
-                let colours = ends_of(ridge.x, top_y, (dx, dy));
-                for k in steps {
-                    let x = ridge.x as isize + k * dx;
-                    if x < 0 || x >= width as isize {
-                        continue;
-                    }
-                    let (x, z) = (x as usize, &mut row[x as usize]);
+                let colours = ends_of(ridge.x, top_y, DIRECTIONS[ridge.direction]);
+                let columns = ridge.x.saturating_sub(COVERED_REACH_PX)
+                    ..(ridge.x + COVERED_REACH_PX + 1).min(width);
+                for x in columns {
+                    let z = &mut row[x];
                     if ridge.inverse > 1.0 / *z
+                        && 1.0 / *z > ridge.floor
                         && from_ends(y * width + x, &colours) >= COVERED_SHARE * ridge.contrast
                     {
                         *z = 1.0 / ridge.inverse;
@@ -653,6 +681,23 @@ mod tests {
     }
 
     #[test]
+    fn the_far_side_beside_a_blended_line_keeps_its_depth_whatever_its_colour() {
+        // Blended over 5 px, so the square around a top reaches a pixel of the background
+        // beyond the blend, a speck of the line's colour.
+        let (exact, mut colour) = thin_line(7);
+        let speck = 7 * 15 + 10;
+        colour[speck * 3..][..3].copy_from_slice(&[0.2, 0.15, 0.1]);
+        let blended = blended_across(&exact, 15, 2);
+        let lifted = sharpen_depth_edges(&colour, &blended, 15, Some(1.0)).unwrap();
+        assert!(
+            (lifted[7 * 15 + 7] - 1.0).abs() < 0.01,
+            "the line: {} m",
+            lifted[7 * 15 + 7]
+        );
+        assert_eq!(lifted[speck], blended[speck]);
+    }
+
+    #[test]
     fn a_thin_line_of_exact_or_fattened_depth_is_not_lifted_nearer() {
         let (exact, colour) = thin_line(7);
         assert_eq!(
@@ -673,6 +718,66 @@ mod tests {
             sharpen_depth_edges(&colour, &fattened, 15, nearest).unwrap(),
             exact
         );
+    }
+
+    #[test]
+    fn a_fattened_light_at_the_photos_white_is_not_lifted_nearer() {
+        // A string of small lights at 15 m before a sky at 40 m, fattened by 3 px each way,
+        // behind a subject at 1 m: a plateau with far ends, like a blended hair. Its mass over
+        // its coverage says 3 m, which is plausible, but its colour is clipped, so its
+        // coverage (linear light mixing linearly) says nothing.
+        let (width, line) = (15, 7);
+        let mut depth = vec![40.0f32; width * width];
+        let mut colour = vec![0.3f32; width * width * 3];
+        for (i, z) in depth.iter_mut().enumerate() {
+            if (i % width).abs_diff(line) <= 3 {
+                *z = 15.0;
+            }
+            if i % width == line {
+                colour[i * 3..][..3].copy_from_slice(&[1.0, 1.0, 1.0]);
+            }
+        }
+        let sharpened = sharpen_depth_edges(&colour, &depth, width, Some(1.0)).unwrap();
+        for y in 0..width {
+            assert_eq!(sharpened[y * width + line], 15.0, "light at row {y}");
+        }
+    }
+
+    /// A textured surface at 2 m where `inside` holds, before a background at 6 m. Most of
+    /// its pixels are dim, near the background's colour, so their coverage of its colour
+    /// undercounts its width: its mass over its coverage says about 1 m.
+    fn textured_surface(
+        width: usize,
+        inside: impl Fn(usize, usize) -> bool,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let mut depth = vec![6.0f32; width * width];
+        let mut colour = vec![0.3f32; width * width * 3];
+        for (i, z) in depth.iter_mut().enumerate() {
+            let (x, y) = (i % width, i / width);
+            if inside(x, y) {
+                *z = 2.0;
+                let shade = if (x + 2 * y) % 4 == 0 { 0.9 } else { 0.45 };
+                colour[i * 3..][..3].copy_from_slice(&[shade; 3]);
+            }
+        }
+        (depth, colour)
+    }
+
+    #[test]
+    fn a_textured_band_of_exact_depth_is_not_taken_for_a_blended_ridge() {
+        // A band 9 px wide, with a subject at 1 m elsewhere: a blend leaves no top that wide.
+        let (depth, colour) = textured_surface(15, |x, _| (3..=11).contains(&x));
+        let sharpened = sharpen_depth_edges(&colour, &depth, 15, Some(1.0)).unwrap();
+        assert_eq!(sharpened, depth);
+    }
+
+    #[test]
+    fn a_textured_corner_of_exact_depth_is_not_taken_for_a_blended_ridge() {
+        // Near its tip a corner is as thin as a hair along the diagonal out of it, but a ridge
+        // in no other direction.
+        let (depth, colour) = textured_surface(15, |x, y| x <= 7 && y <= 7);
+        let sharpened = sharpen_depth_edges(&colour, &depth, 15, Some(1.0)).unwrap();
+        assert_eq!(sharpened, depth);
     }
 
     #[test]
