@@ -721,6 +721,26 @@ mod tests {
     }
 
     #[test]
+    fn a_nearer_object_beside_a_blended_line_does_not_set_the_lines_colour() {
+        // A pale line at 1 m, and 4 px beside it a dark speck at 0.5 m, the nearest depth,
+        // whose colour is much farther from the background's. Taken for the line's colour,
+        // the speck's would undercount the line's coverage and lift it to about 0.6 m.
+        let (mut exact, mut colour) = thin_line(7);
+        for i in (7..15 * 15).step_by(15) {
+            colour[i * 3..][..3].copy_from_slice(&[0.6; 3]);
+        }
+        let speck = 7 * 15 + 11;
+        exact[speck] = 0.5;
+        colour[speck * 3..][..3].copy_from_slice(&[0.0; 3]);
+        let blended = blended_across(&exact, 15, 3);
+        let lifted = sharpen_depth_edges(&colour, &blended, 15, Some(0.5)).unwrap();
+        for y in 0..15 {
+            let z = lifted[y * 15 + 7];
+            assert!(z > 0.98 && z < 1.02, "line at row {y}: {z} m");
+        }
+    }
+
+    #[test]
     fn a_fattened_light_at_the_photos_white_is_not_lifted_nearer() {
         // A string of small lights at 15 m before a sky at 40 m, fattened by 3 px each way,
         // behind a subject at 1 m: a plateau with far ends, like a blended hair. Its mass over
