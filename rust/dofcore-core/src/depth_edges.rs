@@ -191,13 +191,15 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             if profile().filter(|&v| v >= top - level).count() > MAX_BLENDED_TOP_PX {
                 continue;
             }
+            // Above this a pixel is of the ridge's depth, not the far side's.
+            let on_ridge = far + level;
             // A line goes on along itself both ways; a surface's corner, as thin as a line near
             // its tip across the diagonal out of it, ends a few pixels along that diagonal.
             let along = DIRECTIONS[ALONG[direction]];
             let reach = ALONG_REACH_PX as isize;
             if [-reach, reach]
                 .iter()
-                .any(|&k| inverse[at(x, y, k, along)] <= far + level)
+                .any(|&k| inverse[at(x, y, k, along)] <= on_ridge)
             {
                 continue;
             }
@@ -206,7 +208,7 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             // Only pixels of this ridge's depth may give its colour, not a nearer object's.
             let (contrast, structure) = (-r..=r)
                 .flat_map(|sy| (-r..=r).map(move |sx| offset(x, y, sx, sy)))
-                .filter(|&j| inverse[j] > far + level && inverse[j] <= top + level)
+                .filter(|&j| inverse[j] > on_ridge && inverse[j] <= top + level)
                 .map(|j| (from_ends(j, &colours), j))
                 .fold(
                     (0.0f32, i),
