@@ -83,7 +83,13 @@ pub struct KernelTable {
     sorted_rho: Vec<f64>,
     /// prefix_sum[k] = sum of the k smallest norms.
     prefix_sum: Vec<f64>,
+    /// bucket_start[k] = how many norms are below k / NORM_BUCKETS_PER_PX: each search of
+    /// `sorted_rho` looks in one bucket, not the whole table (it is called for every pixel).
+    bucket_start: Vec<usize>,
 }
+
+/// Buckets per pixel of norm: a power of two, so a norm's bucket is computed exactly.
+const NORM_BUCKETS_PER_PX: f64 = 16.0;
 
 impl KernelTable {
     /// A table that serves every kernel of radius up to `max_radius`.
@@ -108,12 +114,33 @@ impl KernelTable {
             running += r;
             prefix_sum.push(running);
         }
+        let buckets =
+            (sorted_rho.last().copied().unwrap_or(0.0) * NORM_BUCKETS_PER_PX) as usize + 2;
+        let bucket_start = (0..=buckets)
+            .map(|k| sorted_rho.partition_point(|&rho| rho < k as f64 / NORM_BUCKETS_PER_PX))
+            .collect();
         Self {
             half_width,
             rho,
             sorted_rho,
             prefix_sum,
+            bucket_start,
         }
+    }
+
+    /// How many norms hold `below(rho)`, a test true of every norm under `threshold` and of
+    /// none above it (`rho <= threshold` or `rho < threshold`).
+    fn count_below(&self, threshold: f64, below: impl Fn(f64) -> bool) -> usize {
+        if threshold < 0.0 {
+            return 0;
+        }
+        // Norms in lower buckets hold the test, those in higher ones do not.
+        let bucket = (threshold * NORM_BUCKETS_PER_PX) as usize;
+        let Some(&end) = self.bucket_start.get(bucket.saturating_add(1)) else {
+            return self.sorted_rho.len();
+        };
+        let start = self.bucket_start[bucket];
+        start + self.sorted_rho[start..end].partition_point(|&rho| below(rho))
     }
 
     pub fn half_width(&self) -> usize {
@@ -137,11 +164,12 @@ impl KernelTable {
     }
 
     /// Exact kernel area K(R): offsets fully inside count 1, those in the boundary band count
-    /// their coverage R + 0.5 - rho. Piecewise linear in R, so two binary searches suffice.
+    /// their coverage R + 0.5 - rho. Piecewise linear in R, so two searches suffice, each in one
+    /// bucket of the sorted norms.
     pub fn area(&self, radius: f32) -> f64 {
         let r = f64::from(radius);
-        let full = self.sorted_rho.partition_point(|&rho| rho <= r - 0.5);
-        let partial_end = self.sorted_rho.partition_point(|&rho| rho < r + 0.5);
+        let full = self.count_below(r - 0.5, |rho| rho <= r - 0.5);
+        let partial_end = self.count_below(r + 0.5, |rho| rho < r + 0.5);
         let band = (partial_end - full) as f64;
         let band_rho = self.prefix_sum[partial_end] - self.prefix_sum[full];
         full as f64 + (r + 0.5) * band - band_rho
@@ -191,6 +219,30 @@ mod tests {
     fn full_curvature_is_a_circle() {
         let rounded = Aperture::new(5, 0.3, 1.0).unwrap();
         assert!((rounded.norm(2.0, -7.0) - 2.0f64.hypot(7.0)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_bucketed_search_counts_the_norms_as_a_search_of_the_whole_table() {
+        for aperture in [Aperture::CIRCLE, Aperture::new(5, 0.3, 0.2).unwrap()] {
+            let table = KernelTable::new(&aperture, 12.0);
+            // Every norm itself, its neighbours in f64, the buckets' edges and beyond the table.
+            let thresholds = table
+                .sorted_rho
+                .iter()
+                .flat_map(|&rho| [rho, rho.next_down(), rho.next_up()])
+                .chain((0..300).map(|k| f64::from(k) / NORM_BUCKETS_PER_PX))
+                .chain([-0.5, -1e-300, 1e6, f64::INFINITY, f64::NAN]);
+            for t in thresholds {
+                let whole =
+                    |below: &dyn Fn(f64) -> bool| table.sorted_rho.partition_point(|&r| below(r));
+                assert_eq!(
+                    table.count_below(t, |r| r <= t),
+                    whole(&|r| r <= t),
+                    "<= {t}"
+                );
+                assert_eq!(table.count_below(t, |r| r < t), whole(&|r| r < t), "< {t}");
+            }
+        }
     }
 
     #[test]

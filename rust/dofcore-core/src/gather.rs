@@ -655,15 +655,23 @@ fn tile_reach(
     width: usize,
     height: usize,
     kernels: &KernelTable,
-    reach: impl Fn(f32) -> f32,
+    reach: impl Fn(f32) -> f32 + Sync,
 ) -> (usize, Vec<usize>) {
     let tiles_x = width.div_ceil(TILE);
     let tiles_y = height.div_ceil(TILE);
-    let mut tile_max = vec![0.0f32; tiles_x * tiles_y];
-    for (index, &c) in coc.iter().enumerate() {
-        let tile = (index / width / TILE) * tiles_x + (index % width) / TILE;
-        tile_max[tile] = tile_max[tile].max(reach(c));
-    }
+    // Each row of tiles apart: this runs for every pixel of every gather.
+    let tile_max: Vec<f32> = coc
+        .par_chunks(width * TILE)
+        .flat_map_iter(|rows| {
+            let mut row_max = vec![0.0f32; tiles_x];
+            for row in rows.chunks_exact(width) {
+                for (max, pixels) in row_max.iter_mut().zip(row.chunks(TILE)) {
+                    *max = pixels.iter().fold(*max, |m, &c| m.max(reach(c)));
+                }
+            }
+            row_max
+        })
+        .collect();
     let reach_tiles = kernels.half_width().div_ceil(TILE) + 1;
     // Pixels of tiles `steps` apart are at least this far apart along that axis.
     let gap = |steps: usize| {
