@@ -35,11 +35,14 @@ pub const MIN_CONTRAST: f32 = 0.05;
 /// pixels) and a network's blend on both sides of it (up to 7 px) fit between the ends.
 pub const RIDGE_RADIUS_PX: usize = 6;
 /// Within this share of a ridge's span of inverse depth a pixel is at its top, or (its two
-/// ends) at the profile's far side.
+/// ends) at the profile's far side, whose depth they then give.
 pub const RIDGE_LEVEL_SHARE: f32 = 0.05;
 /// A thin structure blended by a network keeps a top of at most this many pixels along its
 /// profile (a 1 px hair blended over 7 px leaves a plateau 7 px wide).
 pub const MAX_BLENDED_TOP_PX: usize = 7;
+/// A profile's ends lie below this share of its span above its least inverse depth: at its far
+/// side, or where structures are dense, on a neighbour's blend.
+pub const DENSE_END_SHARE: f32 = 0.5;
 /// A blended line's ridge goes on at least this far along the line both ways (a corner's
 /// top, no wider than MAX_BLENDED_TOP_PX across, ends within this of its tip).
 pub const ALONG_REACH_PX: usize = 4;
@@ -126,7 +129,8 @@ struct Ridge {
 /// far side around them. A blend moves inverse depth without creating it: across a ridge whose
 /// two ends are far, the excess of inverse depth over the ends, summed, is the structure's
 /// near-minus-far inverse depth times its width, and the photo gives that width as the summed
-/// coverage of the structure's colour (linear light mixes linearly). Along the direction that
+/// coverage of the structure's colour (linear light mixes linearly). Where structures are dense
+/// and an end lies on a neighbour's blend, the far side's depth is the window's farthest. Along the direction that
 /// crosses the ridge most squarely (least coverage), a ridge's top whose inverse depth holds
 /// under BLENDED_SHARE of that estimate is blended, and the pixels of its profile that show the
 /// structure take the estimate. Exact depth holds the whole of it and is left alone.
@@ -173,6 +177,7 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
         if near[i] <= far[i] * STEP_RATIO {
             return None;
         }
+        let window_far = far[i];
         // (coverage, ridge) along the direction crossing it most squarely.
         let mut best: Option<(f32, Ridge)> = None;
         for (direction, &step) in DIRECTIONS.iter().enumerate() {
@@ -183,7 +188,17 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
                 inverse[at(x, y, radius, step)],
             ];
             let level = RIDGE_LEVEL_SHARE * (top - far);
-            if q < top - level || top <= far * STEP_RATIO || ends.iter().any(|&e| e > far + level) {
+            if q < top - level || top <= far * STEP_RATIO {
+                continue;
+            }
+            // Where structures are dense an end may sit on a neighbour's blend: it must still be
+            // in the lower half of the ridge (an end on the ridge's own plateau is a surface's
+            // edge, not a thin structure crossed).
+            let ends_far = ends.iter().all(|&e| e <= far + level);
+            if ends
+                .iter()
+                .any(|&e| e > far + DENSE_END_SHARE * (top - far))
+            {
                 continue;
             }
             // A blend spreads a thin structure over at most a blend's width: a wider top is a
@@ -227,7 +242,12 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             let coverage: f32 = (-radius..=radius)
                 .map(|k| from_ends(at(x, y, k, step), &colours).min(contrast) / contrast)
                 .sum();
-            let far_end = 0.5 * (ends[0] + ends[1]);
+            // The far side's depth: the ends', or where they are not far, the window's farthest.
+            let far_end = if ends_far {
+                0.5 * (ends[0] + ends[1])
+            } else {
+                window_far
+            };
             let mass: f32 = profile().map(|v| v - far_end).sum();
             let estimate = far_end + mass / coverage;
             let blended = q - far_end < BLENDED_SHARE * (estimate - far_end);
@@ -683,6 +703,31 @@ mod tests {
     }
 
     #[test]
+    fn a_blended_line_beside_another_gets_its_depth_back() {
+        // A line at 1 m and, 7 px from it, a fainter one at 5 m, both blended over 7 px: the
+        // first line's profile ends on the second's blend, not on the far side.
+        let (width, height) = (31, 15);
+        let mut exact = vec![10.0f32; width * height];
+        let mut colour = vec![0.8f32; width * height * 3];
+        for y in 0..height {
+            for (x, z, c) in [(12, 1.0, [0.2, 0.15, 0.1]), (19, 5.0, [0.5; 3])] {
+                exact[y * width + x] = z;
+                colour[(y * width + x) * 3..][..3].copy_from_slice(&c);
+            }
+        }
+        let blended = blended_across(&exact, width, 3);
+        assert!(
+            1.0 / blended[18] > 1.05 / blended[0],
+            "the end is on a blend"
+        );
+        let lifted = sharpen_depth_edges(&colour, &blended, width, Some(1.0)).unwrap();
+        for y in 3..12 {
+            let z = lifted[y * width + 12];
+            assert!((z - 1.0).abs() < 0.01, "line pixel ({y}, 12): {z} m");
+        }
+    }
+
+    #[test]
     fn the_far_side_beside_a_blended_line_keeps_its_depth_whatever_its_colour() {
         // Blended over 5 px, so the square around a top reaches a pixel of the background
         // beyond the blend, a speck of the line's colour.
@@ -799,6 +844,15 @@ mod tests {
         // in no other direction.
         let (depth, colour) = textured_surface(15, |x, y| x <= 7 && y <= 7);
         let sharpened = sharpen_depth_edges(&colour, &depth, 15, Some(1.0)).unwrap();
+        assert_eq!(sharpened, depth);
+    }
+
+    #[test]
+    fn a_textured_surfaces_edge_of_exact_depth_is_not_taken_for_a_blended_ridge() {
+        // Across its edge the last 7 px of the surface are a top no wider than a blend's, but
+        // the profile's inner end is on that top, not on a far side or a neighbour's blend.
+        let (depth, colour) = textured_surface(21, |x, _| x <= 10);
+        let sharpened = sharpen_depth_edges(&colour, &depth, 21, Some(1.0)).unwrap();
         assert_eq!(sharpened, depth);
     }
 
