@@ -303,8 +303,9 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
 }
 
 /// Each pixel of a blended edge band snapped to the near or the far side of its window: the side
-/// holding the pixel of nearest colour. Pixels already on a side, and windows without an edge,
-/// keep their depth.
+/// holding the pixel of nearest colour. A pixel on the near side but pulled off it by the blend
+/// (the band's near tail) takes the depth of the nearest pixel of that side the blend left
+/// alone. Other pixels already on a side, and windows without an edge, keep their depth.
 fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
     let step_within = |radius: usize| {
         let (mut step, far) = window_extremes(&edges.inverse, edges.width, radius);
@@ -314,26 +315,59 @@ fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
         step
     };
     let (wide, wider) = (step_within(WIDE_RADIUS_PX), step_within(WIDER_RADIUS_PX));
+    // The window's offsets, nearest first.
+    let r = WINDOW_RADIUS_PX as isize;
+    let mut nearest_first: Vec<(isize, isize)> = (-r..=r)
+        .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
+        .collect();
+    nearest_first.sort_by_key(|&(dx, dy)| dx * dx + dy * dy);
     edges.map(|i, x, y| {
         let q = edges.inverse[i];
+        if !edges.has_edge(i) {
+            return None;
+        }
         let slope = SLOPE_SHARE * edges.step(i);
+        // The 3 x 3 neighbours' extremes, and whether one is in the middle of the window's
+        // span (a blend's): only for the few pixels that get this far.
+        let neighbours = |i: usize, x: usize, y: usize| {
+            let (mut above, mut below, mut blended) = (f32::MIN, f32::MAX, false);
+            edges.for_window(x, y, 1, |j| {
+                let v = edges.inverse[j];
+                (above, below) = (above.max(v), below.min(v));
+                blended |= !edges.is_near(i, v) && !edges.is_far(i, v);
+            });
+            (above, below, blended)
+        };
+        if edges.is_near(i, q) {
+            // A blend's near tail: on a slope, beside the blend.
+            if q >= edges.near[i] {
+                return None;
+            }
+            let (above, below, blended) = neighbours(i, x, y);
+            if above - below < slope || !blended {
+                return None;
+            }
+            // A pixel of the near side off the slopes: what the blend left alone.
+            return nearest_first.iter().find_map(|&(dx, dy)| {
+                let (sx, sy) = (x as isize + dx, y as isize + dy);
+                if sx < 0 || sy < 0 || sx >= edges.width as isize || sy >= edges.height as isize {
+                    return None;
+                }
+                let (sx, sy) = (sx as usize, sy as usize);
+                let j = sy * edges.width + sx;
+                let v = edges.inverse[j];
+                let (above, below, _) = neighbours(j, sx, sy);
+                (edges.is_near(i, v) && above - below < slope).then_some(v)
+            });
+        }
         // A blend is a slope between the window's two sides: a nearer and a farther neighbour.
         // A pixel of a third surface between the two (a subject between a foreground and the
         // background) has its own neighbours. A plane (a floor receding) is a slope too, but
         // one that goes on past the window.
-        let undecided = edges.has_edge(i)
-            && !edges.is_near(i, q)
-            && !edges.is_far(i, q)
-            && wider[i] < CONTAINED_GROWTH * wide[i]
-            && {
-                // The 3 x 3 neighbours, only for the few pixels that get this far.
-                let (mut above, mut below) = (q, q);
-                edges.for_window(x, y, 1, |j| {
-                    above = above.max(edges.inverse[j]);
-                    below = below.min(edges.inverse[j]);
-                });
-                above > q + slope && below < q - slope
-            };
+        let undecided = !edges.is_far(i, q) && wider[i] < CONTAINED_GROWTH * wide[i] && {
+            let (above, below, _) = neighbours(i, x, y);
+            above > q + slope && below < q - slope
+        };
         undecided.then(|| {
             let colours = edges.window_colours(i, x, y);
             if colours.closest_near <= colours.closest_far {
@@ -616,6 +650,50 @@ mod tests {
                 assert!((z - expected).abs() < 1e-3 * expected, "({x}, {y}): {z}");
             }
         }
+    }
+
+    #[test]
+    fn a_blends_near_tail_takes_the_depth_the_blend_left_alone() {
+        // A receding surface (1 m at its left, 0.4 % farther per pixel) left of column 16, the
+        // far side at 10 m, blended across the edge with weights 1, 2, 3, 4, 3, 2, 1: column
+        // 13 is pulled a sixteenth of the step toward the far side, which the side's tenth
+        // of tolerance keeps on the near side.
+        let (width, height, edge) = (31, 9, 16);
+        let surface = |x: usize| 1.0 - 0.004 * x as f32;
+        let inverse: Vec<f32> = (0..width * height)
+            .map(|i| {
+                if i % width < edge {
+                    surface(i % width)
+                } else {
+                    0.1
+                }
+            })
+            .collect();
+        let blended: Vec<f32> = (0..width * height)
+            .map(|i| {
+                let (x, row) = (i % width, i - i % width);
+                let weighed = (-3..=3isize).map(|k| {
+                    let sx = (x as isize + k).clamp(0, width as isize - 1) as usize;
+                    ((4 - k.abs()) as f32, inverse[row + sx])
+                });
+                let (total, sum) = weighed.fold((0.0, 0.0), |(t, s), (w, q)| (t + w, s + w * q));
+                total / sum
+            })
+            .collect();
+        let colour = vec![0.5f32; width * height * 3];
+        let sharpened = sharpen_depth_edges(&colour, &blended, width, None).unwrap();
+        let tail = 4 * width + 13;
+        assert!(
+            (blended[tail] * surface(13) - 1.0).abs() > 0.05,
+            "the blend's pull"
+        );
+        // The nearest pixel off the blend's slope is two columns in.
+        let expected = 1.0 / surface(11);
+        assert!(
+            (sharpened[tail] / expected - 1.0).abs() < 1e-6,
+            "{} m, expected {expected} m",
+            sharpened[tail]
+        );
     }
 
     #[test]
