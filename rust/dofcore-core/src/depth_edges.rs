@@ -191,14 +191,20 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             if q < top - level || top <= far * STEP_RATIO {
                 continue;
             }
-            // Where structures are dense an end may sit on a neighbour's blend: it must still be
-            // in the lower half of the ridge (an end on the ridge's own plateau is a surface's
-            // edge, not a thin structure crossed).
+            // Where structures are dense an end may sit on a neighbour's blend instead: in the
+            // lower half of the ridge (an end in the upper half is on the top's own plateau) and
+            // past a dip, where the neighbour's blend rises again (an end down the ridge's own
+            // slope is a surface's blended corner, not a thin structure crossed).
             let ends_far = ends.iter().all(|&e| e <= far + level);
-            if ends
-                .iter()
-                .any(|&e| e > far + DENSE_END_SHARE * (top - far))
-            {
+            let end_is_far_or_past_a_dip = |side: isize| {
+                let end = inverse[at(x, y, side * radius, step)];
+                let dip = (0..radius)
+                    .map(|k| inverse[at(x, y, side * k, step)])
+                    .fold(f32::INFINITY, f32::min);
+                end <= far + level
+                    || (end <= far + DENSE_END_SHARE * (top - far) && end > dip + level)
+            };
+            if !(end_is_far_or_past_a_dip(-1) && end_is_far_or_past_a_dip(1)) {
                 continue;
             }
             // A blend spreads a thin structure over at most a blend's width: a wider top is a
@@ -782,13 +788,13 @@ mod tests {
 
     #[test]
     fn a_blended_line_beside_another_gets_its_depth_back() {
-        // A line at 1 m and, 7 px from it, a fainter one at 5 m, both blended over 7 px: the
-        // first line's profile ends on the second's blend, not on the far side.
+        // A line at 1 m and, 8 px from it, a fainter one at 5 m, both blended over 7 px: the
+        // first line's profile ends on the second's blend, past the far side between them.
         let (width, height) = (31, 15);
         let mut exact = vec![10.0f32; width * height];
         let mut colour = vec![0.8f32; width * height * 3];
         for y in 0..height {
-            for (x, z, c) in [(12, 1.0, [0.2, 0.15, 0.1]), (19, 5.0, [0.5; 3])] {
+            for (x, z, c) in [(12, 1.0, [0.2, 0.15, 0.1]), (20, 5.0, [0.5; 3])] {
                 exact[y * width + x] = z;
                 colour[(y * width + x) * 3..][..3].copy_from_slice(&c);
             }
@@ -932,6 +938,31 @@ mod tests {
         let (depth, colour) = textured_surface(21, |x, _| x <= 10);
         let sharpened = sharpen_depth_edges(&colour, &depth, 21, Some(1.0)).unwrap();
         assert_eq!(sharpened, depth);
+    }
+
+    #[test]
+    fn a_ridge_whose_end_lies_down_its_own_slope_is_not_lifted() {
+        // A blended line (columns 9 to 15) whose right side goes on down a slope of its own
+        // (a surface's blended corner seen across its diagonal looks so): the profile's right
+        // end is neither far nor past a dip onto another structure's blend.
+        let width = 31;
+        let inverse_at = |x: usize| match x {
+            9..=15 => 0.3,
+            16..=24 => 0.19 - 0.01 * (x - 16) as f32,
+            _ => 0.1,
+        };
+        let depth: Vec<f32> = (0..width * 15)
+            .map(|i| 1.0 / inverse_at(i % width))
+            .collect();
+        let mut colour = vec![0.8f32; width * 15 * 3];
+        for y in 0..15 {
+            colour[(y * width + 12) * 3..][..3].copy_from_slice(&[0.2, 0.15, 0.1]);
+        }
+        let sharpened = sharpen_depth_edges(&colour, &depth, width, Some(0.5)).unwrap();
+        for y in 0..15 {
+            let i = y * width + 12;
+            assert_eq!(sharpened[i], depth[i], "line pixel ({y}, 12)");
+        }
     }
 
     #[test]
