@@ -130,10 +130,11 @@ struct Ridge {
 /// two ends are far, the excess of inverse depth over the ends, summed, is the structure's
 /// near-minus-far inverse depth times its width, and the photo gives that width as the summed
 /// coverage of the structure's colour (linear light mixes linearly). Where structures are dense
-/// and an end lies on a neighbour's blend, the far side's depth is the window's farthest. Along the direction that
-/// crosses the ridge most squarely (least coverage), a ridge's top whose inverse depth holds
-/// under BLENDED_SHARE of that estimate is blended, and the pixels of its profile that show the
-/// structure take the estimate. Exact depth holds the whole of it and is left alone.
+/// and an end lies on a neighbour's blend, the far side's depth is the window's farthest. Along
+/// the direction that crosses the ridge most squarely (least coverage), a ridge's top whose
+/// inverse depth holds under BLENDED_SHARE of that estimate is blended, and the pixels of its
+/// profile that show the structure take the estimate. Exact depth holds the whole of it and is
+/// left alone.
 fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -> Vec<f32> {
     let height = depth.len() / width;
     let inverse: Vec<f32> = depth.par_iter().map(|z| 1.0 / z).collect();
