@@ -197,15 +197,14 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             // past a dip, where the neighbour's blend rises again (an end down the ridge's own
             // slope is a surface's blended corner, not a thin structure crossed).
             let ends_far = ends.iter().all(|&e| e <= far + level);
-            let end_is_far_or_past_a_dip = |side: isize| {
-                let end = inverse[at(x, y, side * radius, step)];
+            let end_is_far_or_past_a_dip = |side: isize, end: f32| {
                 let dip = (0..radius)
                     .map(|k| inverse[at(x, y, side * k, step)])
                     .fold(f32::INFINITY, f32::min);
                 end <= far + level
                     || (end <= far + DENSE_END_SHARE * (top - far) && end > dip + level)
             };
-            if !(end_is_far_or_past_a_dip(-1) && end_is_far_or_past_a_dip(1)) {
+            if !(end_is_far_or_past_a_dip(-1, ends[0]) && end_is_far_or_past_a_dip(1, ends[1])) {
                 continue;
             }
             // A blend spreads a thin structure over at most a blend's width: a wider top is a
