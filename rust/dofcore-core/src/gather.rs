@@ -5,7 +5,7 @@ use rayon::prelude::*;
 
 use crate::aperture::{coverage, Aperture, KernelTable};
 use crate::error::DofError;
-use crate::lanes::{self, Span};
+use crate::lanes::{self, RowSums, Span};
 use crate::memory::release_freed_memory;
 
 /// Samples whose signed CoC is within this many pixels of what the centre's surface would have
@@ -323,12 +323,60 @@ impl<'a> Gather<'a> {
 
     #[inline(always)]
     fn layers(&self, x: usize, y: usize, centre: &Centre, row_reach: &[f32]) -> [Layer; 3] {
+        match lanes::vectors() {
+            // SAFETY: vectors() found the instructions on this CPU.
+            #[cfg(target_arch = "x86_64")]
+            lanes::Vectors::Avx512 => unsafe { self.layers_avx512(x, y, centre, row_reach) },
+            // SAFETY: as above.
+            #[cfg(target_arch = "x86_64")]
+            lanes::Vectors::Avx2 => unsafe { self.layers_avx2(x, y, centre, row_reach) },
+            // SAFETY: the scalar sums need no instructions.
+            _ => unsafe { self.layers_with::<lanes::Scalar>(x, y, centre, row_reach) },
+        }
+    }
+
+    /// The gather compiled for AVX2 with AVX-512VL's 32 registers, which hold its twelve sums
+    /// and constants. SAFETY: the CPU must have AVX-512VL.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    unsafe fn layers_avx512(
+        &self,
+        x: usize,
+        y: usize,
+        centre: &Centre,
+        row_reach: &[f32],
+    ) -> [Layer; 3] {
+        self.layers_with::<lanes::Avx2Sums>(x, y, centre, row_reach)
+    }
+
+    /// The gather compiled for AVX2. SAFETY: the CPU must have AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn layers_avx2(
+        &self,
+        x: usize,
+        y: usize,
+        centre: &Centre,
+        row_reach: &[f32],
+    ) -> [Layer; 3] {
+        self.layers_with::<lanes::Avx2Sums>(x, y, centre, row_reach)
+    }
+
+    /// SAFETY: the CPU must have the instructions of `V`.
+    #[inline(always)]
+    unsafe fn layers_with<V: RowSums>(
+        &self,
+        x: usize,
+        y: usize,
+        centre: &Centre,
+        row_reach: &[f32],
+    ) -> [Layer; 3] {
         // A flat surface's groups need no per-source plane: most centres, at full speed.
         match (self.sources.mass.is_empty(), centre.slope == [0.0, 0.0]) {
-            (true, true) => self.layers_of::<false, false>(x, y, centre, row_reach),
-            (true, false) => self.layers_of::<false, true>(x, y, centre, row_reach),
-            (false, true) => self.layers_of::<true, false>(x, y, centre, row_reach),
-            (false, false) => self.layers_of::<true, true>(x, y, centre, row_reach),
+            (true, true) => self.layers_of::<V, false, false>(x, y, centre, row_reach),
+            (true, false) => self.layers_of::<V, false, true>(x, y, centre, row_reach),
+            (false, true) => self.layers_of::<V, true, false>(x, y, centre, row_reach),
+            (false, false) => self.layers_of::<V, true, true>(x, y, centre, row_reach),
         }
     }
 
@@ -336,9 +384,11 @@ impl<'a> Gather<'a> {
     /// `row_reach` bounds the sources' radii row by row (-1: no source): rows and columns that
     /// no kernel reaches from there are skipped (they would add exactly zero). WEIGHTED: the
     /// sources carry a mass. SLOPED: the centre's surface has a slope (else its CoC is the same
-    /// at every source: the plane below is then exactly the centre's CoC).
+    /// at every source: the plane below is then exactly the centre's CoC). The sources inside
+    /// the frame are summed in `V`'s vectors where it has them.
+    /// SAFETY: the CPU must have the instructions of `V`.
     #[inline(always)]
-    fn layers_of<const WEIGHTED: bool, const SLOPED: bool>(
+    unsafe fn layers_of<V: RowSums, const WEIGHTED: bool, const SLOPED: bool>(
         &self,
         x: usize,
         y: usize,
@@ -367,6 +417,7 @@ impl<'a> Gather<'a> {
         let mut near = Layer::default();
         let mut surface = Layer::default();
         let mut behind = Layer::default();
+        let mut sums = V::default();
         for (dy, &reach) in (-half_width..=half_width).zip(row_reach) {
             if reach < 0.0 {
                 continue;
@@ -486,7 +537,7 @@ impl<'a> Gather<'a> {
                     radius: centre_radius,
                     inverse_area: centre_inverse_area,
                 };
-                let done = lanes::add_span::<SLOPED>(&inside, &row_centre, &mut rows);
+                let done = sums.add::<SLOPED>(&inside, &row_centre);
                 // The sources the vectors left (all of them without vectors), one by one.
                 let columns = inside.coc[done..]
                     .iter()
@@ -513,7 +564,9 @@ impl<'a> Gather<'a> {
             surface.merge(&row_surface);
             behind.merge(&row_behind);
         }
-        [near, surface, behind]
+        let mut layers = [near, surface, behind];
+        sums.finish(&mut layers);
+        layers
     }
 }
 

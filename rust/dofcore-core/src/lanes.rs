@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use crate::gather::Layer;
 
 /// One row's sources inside the frame, at offsets `dx0`, `dx0 + 1`, ... from the centre.
+#[derive(Clone, Copy)]
 pub(crate) struct Span<'a> {
     pub coc: &'a [f32],
     pub inverse_area: &'a [f32],
@@ -35,7 +36,7 @@ pub(crate) struct Centre {
 /// The vector code this CPU runs.
 #[derive(Clone, Copy)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-enum Vectors {
+pub(crate) enum Vectors {
     /// The AVX2 code given AVX-512VL's 32 registers.
     Avx512,
     Avx2,
@@ -45,7 +46,7 @@ enum Vectors {
 
 /// Asked of the CPU once. `DOFCORE_NO_SIMD=1` turns the vectors off, as on a CPU without AVX2 (or
 /// not x86-64): tests/test_reliability.py renders both ways and compares.
-fn vectors() -> Vectors {
+pub(crate) fn vectors() -> Vectors {
     static CHOICE: OnceLock<Vectors> = OnceLock::new();
     *CHOICE.get_or_init(|| {
         if std::env::var_os("DOFCORE_NO_SIMD").is_some_and(|value| value != "0") {
@@ -64,26 +65,34 @@ fn vectors() -> Vectors {
     })
 }
 
-/// Add the sources of `span` to `rows` (near, surface, behind) as the scalar loop would, summed
-/// in another order; returns how many were added (all of them, or 0 without vectors).
-pub(crate) fn add_span<const SLOPED: bool>(
-    span: &Span,
-    centre: &Centre,
-    rows: &mut [Layer; 3],
-) -> usize {
-    #[cfg(target_arch = "x86_64")]
-    match vectors() {
-        // SAFETY: the CPU has AVX-512VL (and so AVX2), checked in vectors().
-        Vectors::Avx512 => {
-            return unsafe { avx2::add_span_32_registers::<SLOPED>(span, centre, rows) }
-        }
-        // SAFETY: the CPU has AVX2, checked in vectors().
-        Vectors::Avx2 => return unsafe { avx2::add_span::<SLOPED>(span, centre, rows) },
-        Vectors::None => {}
-    }
-    let _ = (span, centre, rows, vectors);
-    0
+/// The running sums of one gather's sources, over all its rows: kept in vector registers until
+/// the gather ends, since a row of the fast level's short kernels is a few vectors long and
+/// summing its lanes at the end of every row cost as much as the row.
+pub(crate) trait RowSums: Default {
+    /// Add the sources of `span` as the scalar loop would, summed in another order; returns how
+    /// many were added (all of them, or 0 without vectors).
+    /// SAFETY: the CPU must have the vector instructions of the implementation.
+    unsafe fn add<const SLOPED: bool>(&mut self, span: &Span, centre: &Centre) -> usize;
+    /// Add the sums to `layers` (near, surface, behind).
+    /// SAFETY: as for `add`.
+    unsafe fn finish(self, layers: &mut [Layer; 3]);
 }
+
+/// No vectors: the scalar loop adds every source.
+#[derive(Default)]
+pub(crate) struct Scalar;
+
+impl RowSums for Scalar {
+    #[inline(always)]
+    unsafe fn add<const SLOPED: bool>(&mut self, _: &Span, _: &Centre) -> usize {
+        0
+    }
+    #[inline(always)]
+    unsafe fn finish(self, _: &mut [Layer; 3]) {}
+}
+
+#[cfg(target_arch = "x86_64")]
+pub(crate) use avx2::Sums as Avx2Sums;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
@@ -108,8 +117,7 @@ mod avx2 {
     }
 
     /// The sums of the lanes of a, b, c and d, in that order: three horizontal adds and one of
-    /// the halves instead of four sums of eight stored lanes (a row of the fast level's short
-    /// kernels is a few vectors long, so its end matters).
+    /// the halves instead of four sums of eight stored lanes.
     #[inline(always)]
     unsafe fn lane_sums(a: __m256, b: __m256, c: __m256, d: __m256) -> [f32; 4] {
         let pairs = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
@@ -181,33 +189,43 @@ mod avx2 {
         ])
     }
 
-    /// SAFETY: the CPU must have AVX2.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn add_span<const SLOPED: bool>(
-        span: &Span,
-        centre: &Centre,
-        rows: &mut [Layer; 3],
-    ) -> usize {
-        add_span_inlined::<SLOPED>(span, centre, rows)
+    /// The twelve running sums, [group][red, green, blue, weight], eight lanes each. Used inside
+    /// functions compiled for AVX2 (with or without AVX-512VL's 32 registers) and inlined there.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Sums([[__m256; 4]; 3]);
+
+    impl Default for Sums {
+        fn default() -> Self {
+            // SAFETY: all bits zero is 0.0 in every lane.
+            Sums(unsafe { std::mem::zeroed() })
+        }
     }
 
-    /// The same AVX2 code given AVX-512VL's 32 vector registers: its 12 sums and constants
-    /// then stay in registers instead of spilling to the stack.
-    /// SAFETY: the CPU must have AVX-512VL.
-    #[target_feature(enable = "avx2,avx512f,avx512vl")]
-    pub(super) unsafe fn add_span_32_registers<const SLOPED: bool>(
-        span: &Span,
-        centre: &Centre,
-        rows: &mut [Layer; 3],
-    ) -> usize {
-        add_span_inlined::<SLOPED>(span, centre, rows)
+    impl super::RowSums for Sums {
+        /// SAFETY: the CPU must have AVX2.
+        #[inline(always)]
+        unsafe fn add<const SLOPED: bool>(&mut self, span: &Span, centre: &Centre) -> usize {
+            add_span::<SLOPED>(span, centre, &mut self.0)
+        }
+
+        /// SAFETY: the CPU must have AVX2.
+        #[inline(always)]
+        unsafe fn finish(self, layers: &mut [Layer; 3]) {
+            for (layer, [red, green, blue, weight]) in layers.iter_mut().zip(self.0) {
+                let [red, green, blue, weight] = lane_sums(red, green, blue, weight);
+                layer.merge(&Layer {
+                    colour: [red, green, blue],
+                    weight,
+                });
+            }
+        }
     }
 
     #[inline(always)]
-    unsafe fn add_span_inlined<const SLOPED: bool>(
+    unsafe fn add_span<const SLOPED: bool>(
         span: &Span,
         centre: &Centre,
-        rows: &mut [Layer; 3],
+        sums: &mut [[__m256; 4]; 3],
     ) -> usize {
         let n = span.coc.len();
         assert!(
@@ -227,8 +245,6 @@ mod avx2 {
         let centre_inverse_area = _mm256_set1_ps(centre.inverse_area);
         let slope_x = _mm256_set1_ps(centre.slope_x);
         let lane_offsets = _mm256_setr_ps(0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0);
-        // [group][red, green, blue, weight]
-        let mut sums = [[zero; 4]; 3];
         for at in (0..n).step_by(8) {
             let sources = if at + 8 <= n {
                 load(span, at)
@@ -272,13 +288,6 @@ mod avx2 {
                 group[3] = _mm256_add_ps(group[3], w);
             }
         }
-        for (row, [red, green, blue, weight]) in rows.iter_mut().zip(sums) {
-            let [red, green, blue, weight] = lane_sums(red, green, blue, weight);
-            row.merge(&Layer {
-                colour: [red, green, blue],
-                weight,
-            });
-        }
         n
     }
 }
@@ -321,27 +330,52 @@ mod tests {
         rows[group].add(&span.rgb[3 * k..3 * k + 3], weight);
     }
 
-    type AddSpan = fn(&Span, &Centre, &mut [Layer; 3]) -> usize;
+    type AddRows = fn(&[(Span, Centre)], &mut [Layer; 3]);
 
-    /// Every vector version this CPU runs, as `add_span` would call it.
-    fn implementations<const SLOPED: bool>() -> Vec<AddSpan> {
-        let mut found: Vec<AddSpan> = Vec::new();
+    /// Every vector version this CPU runs, compiled as the gather's are.
+    fn implementations<const SLOPED: bool>() -> Vec<AddRows> {
+        let mut found: Vec<AddRows> = Vec::new();
         #[cfg(target_arch = "x86_64")]
         {
+            #[target_feature(enable = "avx2")]
+            unsafe fn avx2<const SLOPED: bool>(rows: &[(Span, Centre)], layers: &mut [Layer; 3]) {
+                add_rows::<Avx2Sums, SLOPED>(rows, layers)
+            }
+            #[target_feature(enable = "avx2,avx512f,avx512vl")]
+            unsafe fn avx512<const SLOPED: bool>(
+                rows: &[(Span, Centre)],
+                layers: &mut [Layer; 3],
+            ) {
+                add_rows::<Avx2Sums, SLOPED>(rows, layers)
+            }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: checked just above.
-                found.push(|s, c, r| unsafe { avx2::add_span::<SLOPED>(s, c, r) });
+                found.push(|rows, layers| unsafe { avx2::<SLOPED>(rows, layers) });
             }
             if std::arch::is_x86_feature_detected!("avx512vl") {
                 // SAFETY: checked just above.
-                found.push(|s, c, r| unsafe { avx2::add_span_32_registers::<SLOPED>(s, c, r) });
+                found.push(|rows, layers| unsafe { avx512::<SLOPED>(rows, layers) });
             }
         }
         found
     }
 
+    /// All the rows' sources in one set of sums, as a gather adds its rows.
+    #[inline(always)]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+    unsafe fn add_rows<V: RowSums, const SLOPED: bool>(
+        rows: &[(Span, Centre)],
+        layers: &mut [Layer; 3],
+    ) {
+        let mut sums = V::default();
+        for (span, centre) in rows {
+            assert_eq!(sums.add::<SLOPED>(span, centre), span.coc.len());
+        }
+        sums.finish(layers);
+    }
+
     #[test]
-    fn eight_at_a_time_sums_what_one_at_a_time_does() {
+    fn eight_at_a_time_over_rows_sums_what_one_at_a_time_does() {
         // A deterministic jumble of CoCs on both sides of a sloped surface, norms and masses,
         // in rows of whole chunks of eight and not.
         for n in [1, 7, 8, 13, 43] {
@@ -380,9 +414,18 @@ mod tests {
                 front: &front,
                 back_reversed: &back_reversed,
             };
+            // The row seen from a second centre too: one gather's sums run on over its rows.
+            let other = Centre {
+                dx0: -3.0,
+                expected: -6.0,
+                ..centre
+            };
+            let rows = [(span, centre), (span, other)];
             let mut expected = [Layer::default(); 3];
-            for k in 0..n {
-                scalar(&span, &centre, &mut expected, k);
+            for (span, centre) in &rows {
+                for k in 0..n {
+                    scalar(span, centre, &mut expected, k);
+                }
             }
             // The long row holds sources of every group.
             assert!(n < 43 || expected.iter().all(|layer| layer.weight > 0.0));
@@ -393,7 +436,7 @@ mod tests {
             };
             for add in implementations {
                 let mut lanes = [Layer::default(); 3];
-                assert_eq!(add(&span, &centre, &mut lanes), n);
+                add(&rows, &mut lanes);
                 for (got, want) in lanes.iter().zip(&expected) {
                     for (g, w) in got
                         .colour
