@@ -50,7 +50,7 @@ def _decode_table(dtype: np.dtype) -> npt.NDArray[np.float32]:
     return srgb_to_linear(np.arange(top + 1) / top).astype(np.float32)
 
 
-_DECODE_TABLES: dict[np.dtype[np.generic], npt.NDArray[np.float32]] = {
+DECODE_TABLES: dict[np.dtype[np.generic], npt.NDArray[np.float32]] = {
     dtype: _decode_table(dtype) for dtype in INTEGER_DTYPES
 }
 
@@ -82,7 +82,7 @@ def to_linear(img: npt.NDArray[np.generic], threads: int = 0) -> npt.NDArray[np.
     input is returned as is, not copied)."""
     img = np.ascontiguousarray(img)
     if img.dtype in INTEGER_DTYPES:
-        return _dofcore.decode_srgb(img, _DECODE_TABLES[img.dtype], threads)
+        return _dofcore.decode_srgb(img, DECODE_TABLES[img.dtype], threads)
     return np.asarray(img, dtype=np.float32)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dofcore import _dofcore
-from dofcore.color import to_linear
+from dofcore.color import DECODE_TABLES, to_linear
 
 F32 = npt.NDArray[np.float32]
 
@@ -53,9 +53,17 @@ def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32, threads: int =
     return sharpened
 
 
+_CUBE_ROOT_TABLES = {dtype: np.cbrt(table) for dtype, table in DECODE_TABLES.items()}
+"""Each sRGB code's cube root of linear light: integer photos are decoded to it directly, on
+every core (a cube root of every value in numpy was a serial pass of ~20 ms at 1500 x 1500)."""
+
+
 def perceptual_colour(img: npt.NDArray[np.generic], threads: int = 0) -> F32:
-    """Cube roots of linear light, H x W x 3 float32. The root is taken in place, so this holds
-    one float image."""
+    """Cube roots of linear light, H x W x 3 float32. The root of a float photo is taken in
+    place, so this holds one float image."""
+    img = np.ascontiguousarray(img)
+    if img.dtype in _CUBE_ROOT_TABLES:
+        return _dofcore.decode_srgb(img, _CUBE_ROOT_TABLES[img.dtype], threads)
     linear = to_linear(img, threads)
     if linear is img:  # float32 input is used as given: not ours to overwrite
         return np.cbrt(linear)
