@@ -274,8 +274,10 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
         }
         best.map(|(_, ridge)| ridge)
     };
+    // Rows one by one: the ridges are often all in a few of them.
     let ridges: Vec<Vec<Ridge>> = (0..height)
         .into_par_iter()
+        .with_max_len(1)
         .map(|y| (0..width).filter_map(|x| ridge_at(x, y)).collect())
         .collect();
     // Each pixel on the ridge within COVERED_REACH_PX of its top (in x and in y) that shows the
@@ -396,7 +398,9 @@ fn trim_fattened_bands(edges: &Edges) -> Vec<f32> {
     // Per pixel: the far depth it would take, and whether it is inside the band.
     let looks_far: Vec<Option<(f32, bool)>> = (0..edges.inverse.len())
         .into_par_iter()
+        // A row at a time: the edges are often all in a few rows.
         .with_min_len(edges.width)
+        .with_max_len(edges.width)
         .map(|i| {
             let (x, y) = (i % edges.width, i / edges.width);
             if !(edges.has_edge(i) && edges.is_near(i, edges.inverse[i])) {

@@ -342,10 +342,7 @@ mod tests {
                 add_rows::<Avx2Sums, SLOPED>(rows, layers)
             }
             #[target_feature(enable = "avx2,avx512f,avx512vl")]
-            unsafe fn avx512<const SLOPED: bool>(
-                rows: &[(Span, Centre)],
-                layers: &mut [Layer; 3],
-            ) {
+            unsafe fn avx512<const SLOPED: bool>(rows: &[(Span, Centre)], layers: &mut [Layer; 3]) {
                 add_rows::<Avx2Sums, SLOPED>(rows, layers)
             }
             if std::arch::is_x86_feature_detected!("avx2") {

@@ -159,6 +159,30 @@ impl CellSources {
         }
     }
 
+    /// Sum `part` of each cell from `first` on as the mean of its pixels, and their share of
+    /// the cell's pixels (`sums`: the cells' sums and pixel counts). Cells without such pixels
+    /// keep their zeros.
+    fn store(&mut self, first: usize, sums: &[([Sum; 4], u32)], part: usize) {
+        let cells = first..first + sums.len();
+        self.rgb[3 * cells.start..3 * cells.end]
+            .par_chunks_exact_mut(3)
+            .zip(&mut self.coc[cells.clone()])
+            .zip(&mut self.mass[cells])
+            .zip(sums)
+            .with_min_len(CELLS_PER_TASK)
+            .for_each(|(((rgb, coc), mass), (sums, all))| {
+                let sum = &sums[part];
+                if sum.count > 0 {
+                    let n = sum.count as f32;
+                    for (out, total) in rgb.iter_mut().zip(sum.rgb) {
+                        *out = total / n;
+                    }
+                    *coc = sum.coc / n;
+                    *mass = n / *all as f32;
+                }
+            });
+    }
+
     fn view(&self, grid: Grid) -> Sources<'_> {
         Sources {
             rgb: &self.rgb,
@@ -186,17 +210,6 @@ impl Sum {
         }
         self.coc += coc;
         self.count += 1;
-    }
-
-    fn store(&self, of: u32, sources: &mut CellSources, cell: usize) {
-        if self.count > 0 {
-            let n = self.count as f32;
-            for (out, total) in sources.rgb[cell * 3..cell * 3 + 3].iter_mut().zip(self.rgb) {
-                *out = total / n;
-            }
-            sources.coc[cell] = self.coc / n;
-            sources.mass[cell] = n / of as f32;
-        }
     }
 }
 
@@ -227,6 +240,8 @@ struct Pixels<'a> {
 
 /// Cells summed at once: bounds the memory of the sums.
 const CELLS_PER_CHUNK: usize = 1 << 16;
+/// Cells stored by one task: enough that handing them out costs nothing.
+const CELLS_PER_TASK: usize = 1 << 10;
 
 impl LevelSources {
     fn new(pixels: &Pixels<'_>, grid: Grid, level: usize) -> Self {
@@ -269,7 +284,7 @@ impl LevelSources {
             capped,
         } = *pixels;
         let first = cells.start;
-        let sums: Vec<[Sum; 4]> = cells
+        let sums: Vec<([Sum; 4], u32)> = cells
             .into_par_iter()
             .map(|cell| {
                 let pixels = || grid.pixels(image, cell % grid.width, cell / grid.width);
@@ -285,6 +300,7 @@ impl LevelSources {
                     f32::INFINITY
                 };
                 let mut sums = [Sum::default(); 4];
+                let mut all = 0;
                 for pixel in pixels() {
                     let (band, c) = (usize::from(bands[pixel]), coc[pixel]);
                     let apart = capped && Bright::is_bright(image, pixel);
@@ -295,22 +311,24 @@ impl LevelSources {
                     if band == level {
                         sums[if c < 0.0 { 1 } else { 2 }].add(rgb, c);
                     }
+                    all += 1;
                 }
-                sums
+                (sums, all)
             })
             .collect();
-        for (cell, [gathered, front, back, higher]) in (first..).zip(&sums) {
-            let all = grid
-                .pixels(image, cell % grid.width, cell / grid.width)
-                .count() as u32;
-            gathered.store(all, &mut self.gathered[0], cell);
-            higher.store(all, &mut self.gathered[1], cell);
-            if let Some([near, far]) = &mut self.splat {
-                front.store(all, near, cell);
-                back.store(all, far, cell);
-            }
-            self.holds_band[cell] = front.count + back.count > 0;
+        // [gathered low, front, back, gathered high], as summed above.
+        let [low, high] = &mut self.gathered;
+        low.store(first, &sums, 0);
+        high.store(first, &sums, 3);
+        if let Some([near, far]) = &mut self.splat {
+            near.store(first, &sums, 1);
+            far.store(first, &sums, 2);
         }
+        self.holds_band[first..first + sums.len()]
+            .par_iter_mut()
+            .zip(&sums)
+            .with_min_len(CELLS_PER_TASK)
+            .for_each(|(holds, (sums, _))| *holds = sums[1].count + sums[2].count > 0);
     }
 }
 
@@ -565,8 +583,10 @@ impl<'a> Pyramid<'a> {
         // source - cell = (dx, dy). Each cell sums its sources in the order a gather would.
         let h = self.kernels.half_width() as isize;
         let mut out = vec![Far::default(); grid.cells()];
+        // Rows one by one: the lit sources are often all in a few of them.
         out.par_chunks_exact_mut(grid.width)
             .enumerate()
+            .with_max_len(1)
             .for_each(|(y, row)| {
                 for dy in -reach..=reach {
                     let source_y = (y as isize + dy).clamp(0, height - 1) as usize;
