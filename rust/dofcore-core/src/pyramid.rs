@@ -920,9 +920,12 @@ impl<'a> Bright<'a> {
             ((y + reach) / BIN).min(self.bins_y - 1),
         );
         let corner = |x: usize, y: usize| self.counted[y * (self.bins_x + 1) + x];
-        if corner(bins_x1 + 1, bins_y1 + 1) + corner(bins_x0, bins_y0)
-            == corner(bins_x0, bins_y1 + 1) + corner(bins_x1 + 1, bins_y0)
-        {
+        // Whether bins x0..=x1 of rows y0..=y1 hold no source, in four reads.
+        let empty = |y0: usize, y1: usize| {
+            corner(bins_x1 + 1, y1 + 1) + corner(bins_x0, y0)
+                == corner(bins_x0, y1 + 1) + corner(bins_x1 + 1, y0)
+        };
+        if empty(bins_y0, bins_y1) {
             return total; // no bright source in reach: most pixels
         }
         let half_width = self.kernels.half_width() as isize;
@@ -930,7 +933,8 @@ impl<'a> Bright<'a> {
         let [slope_x, slope_y] = self.pixels.slope(x, y);
         // Each view's 1 / kernel area, found when a source is behind it (two binary searches).
         let mut inverse_areas = [None::<f32>; 4];
-        for by in bins_y0..=bins_y1 {
+        // Rows of bins without a source are skipped whole: lights are few and far between.
+        for by in (bins_y0..=bins_y1).filter(|&by| !empty(by, by)) {
             for bx in bins_x0..=bins_x1 {
                 for &n in &self.bins[by * self.bins_x + bx] {
                     let source = &self.sources[n as usize];
