@@ -961,28 +961,36 @@ mod tests {
         assert_eq!(sharpened, depth);
     }
 
+    const PROFILE_WIDTH: usize = 31;
+    const PROFILE_ROWS: usize = 15;
+
+    /// A photo of a dark line down column 12 on a light ground, with depth whose inverse is
+    /// `inverse_at(column)` in every row; (that depth, sharpened with the nearest at 0.5 m).
+    fn line_with_profile(inverse_at: impl Fn(usize) -> f32) -> (Vec<f32>, Vec<f32>) {
+        let depth: Vec<f32> = (0..PROFILE_WIDTH * PROFILE_ROWS)
+            .map(|i| 1.0 / inverse_at(i % PROFILE_WIDTH))
+            .collect();
+        let mut colour = vec![0.8f32; depth.len() * 3];
+        for y in 0..PROFILE_ROWS {
+            colour[(y * PROFILE_WIDTH + 12) * 3..][..3].copy_from_slice(&[0.2, 0.15, 0.1]);
+        }
+        let sharpened = sharpen_depth_edges(&colour, &depth, PROFILE_WIDTH, Some(0.5)).unwrap();
+        (depth, sharpened)
+    }
+
     #[test]
     fn a_ridge_whose_end_lies_down_its_own_slope_is_not_lifted() {
         // A band of one depth (columns 9 to 15) whose right side goes on down a slope of its
         // own (a surface's blended corner seen across its diagonal looks so): the profile's
         // right end is neither far nor past a dip onto another structure's blend, and its top
         // is a surface's depth, shared by more than a quarter of the window.
-        let width = 31;
-        let inverse_at = |x: usize| match x {
+        let (depth, sharpened) = line_with_profile(|x| match x {
             9..=15 => 0.3,
             16..=24 => 0.19 - 0.01 * (x - 16) as f32,
             _ => 0.1,
-        };
-        let depth: Vec<f32> = (0..width * 15)
-            .map(|i| 1.0 / inverse_at(i % width))
-            .collect();
-        let mut colour = vec![0.8f32; width * 15 * 3];
-        for y in 0..15 {
-            colour[(y * width + 12) * 3..][..3].copy_from_slice(&[0.2, 0.15, 0.1]);
-        }
-        let sharpened = sharpen_depth_edges(&colour, &depth, width, Some(0.5)).unwrap();
-        for y in 0..15 {
-            let i = y * width + 12;
+        });
+        for y in 0..PROFILE_ROWS {
+            let i = y * PROFILE_WIDTH + 12;
             assert_eq!(sharpened[i], depth[i], "line pixel ({y}, 12)");
         }
     }
@@ -993,26 +1001,17 @@ mod tests {
         // blended over 7 px by a tent; right of it, a neighbour's blend holds the profile's
         // right end up (columns 15 to 18) with no dip between: not far, not past a dip, but
         // the top is a crest one pixel wide, no surface's.
-        let width = 31;
         let (far, line) = (0.1f32, 0.5f32);
         let tent = [1.0, 2.0, 3.0, 4.0, 3.0, 2.0, 1.0].map(|w| w / 16.0);
-        let inverse_at = |x: usize| match x {
+        let (_, sharpened) = line_with_profile(|x| match x {
             9..=14 => far + (line - far) * tent[x - 9],
             15..=18 => far + (line - far) * tent[0],
             _ => far,
-        };
-        let depth: Vec<f32> = (0..width * 15)
-            .map(|i| 1.0 / inverse_at(i % width))
-            .collect();
-        let mut colour = vec![0.8f32; width * 15 * 3];
-        for y in 0..15 {
-            colour[(y * width + 12) * 3..][..3].copy_from_slice(&[0.2, 0.15, 0.1]);
-        }
-        let sharpened = sharpen_depth_edges(&colour, &depth, width, Some(0.5)).unwrap();
+        });
         // Its mass over its width: the line's excess, and the shoulder's, which the blend moved
         // there from no structure the photo shows (0.575 for the truth's 0.5).
         for y in 4..11 {
-            let lifted = 1.0 / sharpened[y * width + 12];
+            let lifted = 1.0 / sharpened[y * PROFILE_WIDTH + 12];
             assert!((lifted / line - 1.0).abs() < 0.2, "({y}, 12): {lifted}");
         }
     }
