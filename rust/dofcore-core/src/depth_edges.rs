@@ -252,12 +252,18 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
                     (0.0f32, i),
                     |best, next| if next.0 > best.0 { next } else { best },
                 );
-            // The top shows the structure: a top of the far side's colour (an end that shows
-            // the structure, a pixel that the depth's sample missed) tells nothing of it. A
-            // structure at the photo's white (a small light) has lost its linear value to
-            // clipping, so its coverage cannot be measured.
+            // The top shows the structure, or lies between two pixels that show it (where two
+            // structures' blends overlap, the top is between them): a top of the far side's
+            // colour with the structure on one side only (an end that shows the structure, a
+            // pixel that the depth's sample missed) tells nothing of it. A structure at the
+            // photo's white (a small light) has lost its linear value to clipping, so its
+            // coverage cannot be measured.
+            let shows =
+                |k: isize| from_ends(at(x, y, k, step), &colours) >= COVERED_SHARE * contrast;
+            let reach = COVERED_REACH_PX as isize;
+            let shown = shows(0) || ((1..=reach).any(|k| shows(-k)) && (1..=reach).any(shows));
             if contrast < MIN_LINEAR_CONTRAST
-                || from_ends(i, &colours) < COVERED_SHARE * contrast
+                || !shown
                 || linear(structure).iter().any(|&v| v >= CLIPPED_LINEAR)
             {
                 continue;
@@ -829,6 +835,29 @@ mod tests {
         for y in 3..12 {
             let z = lifted[y * width + 12];
             assert!((z - 1.0).abs() < 0.01, "line pixel ({y}, 12): {z} m");
+        }
+    }
+
+    #[test]
+    fn two_blended_lines_whose_blends_overlap_between_them_get_their_depth_back() {
+        // Lines at 2 m in columns 9 and 14 before 10 m, blended over 7 px: the blends overlap in
+        // columns 11 and 12, the profile's top, which shows the background between the lines.
+        let width = 31;
+        let mut exact = vec![10.0f32; width * 15];
+        let mut colour = vec![0.8f32; width * 15 * 3];
+        for y in 0..15 {
+            for line in [9, 14] {
+                exact[y * width + line] = 2.0;
+                colour[(y * width + line) * 3..][..3].copy_from_slice(&[0.2, 0.15, 0.1]);
+            }
+        }
+        let blended = blended_across(&exact, width, 3);
+        let sharpened = sharpen_depth_edges(&colour, &blended, width, Some(1.0)).unwrap();
+        for y in 4..11 {
+            for line in [9, 14] {
+                let z = sharpened[y * width + line];
+                assert!((z / 2.0 - 1.0).abs() < 0.05, "({y}, {line}): {z}");
+            }
         }
     }
 
