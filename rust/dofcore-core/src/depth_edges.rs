@@ -65,6 +65,9 @@ pub const PLAUSIBLE_OVERSHOOT: f32 = 1.5;
 pub const COVERED_SHARE: f32 = 0.5;
 /// How far from a ridge's top (in x and in y) a pixel may show its structure.
 pub const COVERED_REACH_PX: usize = 3;
+/// A pixel partly covered by a thin structure takes the structure's depth from this share of
+/// the way to its colour (instead of COVERED_SHARE) where the far side around it is smooth.
+pub const MIXED_SHARE: f32 = 0.25;
 /// Linear light at or above this, in any channel, is taken as clipped (the photo's white).
 pub const CLIPPED_LINEAR: f32 = 0.99;
 
@@ -122,8 +125,9 @@ struct Ridge {
     x: usize,
     inverse: f32,
     direction: usize,
-    /// Linear-light distance of the structure's colour from the far side's.
-    contrast: f32,
+    /// The linear-light distance from the far side's colour from which a pixel shows the
+    /// structure, and takes the estimate.
+    shown: f32,
     /// The inverse depth above which a pixel is on the ridge: its far ends' plus the level.
     floor: f32,
 }
@@ -283,13 +287,25 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             let plausible = estimate - far_end < PLAUSIBLE_OVERSHOOT * (nearest - far_end);
             if blended && plausible && best.is_none_or(|(least, _)| coverage < least) {
                 let inverse = estimate.min(nearest);
+                // A pixel a share `a` covered by the structure, rendered at its depth, keeps
+                // its far part sharp where the truth blurs it: an error of about (1 - a) times
+                // the far side's texture (here: its two ends' difference); at the far depth it
+                // loses a * contrast. So it takes the structure's depth from a > t / (c + t),
+                // and from COVERED_SHARE (most of it covered) whatever the texture.
+                let texture = colours[0]
+                    .iter()
+                    .zip(&colours[1])
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f32>()
+                    .sqrt();
+                let share = (texture / (contrast + texture)).clamp(MIXED_SHARE, COVERED_SHARE);
                 best = Some((
                     coverage,
                     Ridge {
                         x,
                         inverse,
                         direction,
-                        contrast,
+                        shown: share * contrast,
                         floor: far_end + level,
                     },
                 ));
@@ -323,7 +339,7 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
                     let z = &mut row[x];
                     if ridge.inverse > 1.0 / *z
                         && 1.0 / *z > ridge.floor
-                        && from_ends(y * width + x, &colours) >= COVERED_SHARE * ridge.contrast
+                        && from_ends(y * width + x, &colours) >= ridge.shown
                     {
                         *z = 1.0 / ridge.inverse;
                     }
@@ -857,6 +873,38 @@ mod tests {
             for line in [9, 14] {
                 let z = sharpened[y * width + line];
                 assert!((z / 2.0 - 1.0).abs() < 0.05, "({y}, {line}): {z}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_pixel_partly_covered_by_a_blended_line_takes_its_depth_where_the_far_side_is_smooth() {
+        // A line at 1 m (column 7) before 10 m, and beside it a pixel the line covers 40 %
+        // (column 8), blended over 7 px; the coverage in depth as in colour. Over a smooth far side the mixed pixel renders better
+        // sharp; where the far side changes colour at the line (a texture), only the line does.
+        let cube = |v: f32| v * v * v;
+        let (line, width) = ([0.2f32, 0.15, 0.1], 15);
+        for (right, lifted) in [(0.8f32, true), (0.55, false)] {
+            let (mut exact, mut colour) = thin_line(7);
+            for y in 0..width {
+                for x in 8..width {
+                    colour[(y * width + x) * 3..][..3].copy_from_slice(&[right; 3]);
+                }
+                let mixed = line.map(|l| (0.6 * cube(right) + 0.4 * cube(l)).cbrt());
+                colour[(y * width + 8) * 3..][..3].copy_from_slice(&mixed);
+                // Its depth as a network would see it: inverse depth mixed as the colour is.
+                exact[y * width + 8] = 1.0 / (0.6 * 0.1 + 0.4 * 1.0);
+            }
+            let blended = blended_across(&exact, width, 3);
+            let sharpened = sharpen_depth_edges(&colour, &blended, width, Some(1.0)).unwrap();
+            for y in 4..11 {
+                let (at_line, mixed) = (sharpened[y * width + 7], sharpened[y * width + 8]);
+                assert!((at_line - 1.0).abs() < 0.05, "({y}, 7): {at_line}");
+                assert_eq!(
+                    (mixed - 1.0).abs() < 0.05,
+                    lifted,
+                    "({y}, 8), far side {right}: {mixed}"
+                );
             }
         }
     }
