@@ -1,6 +1,7 @@
 //! The gather's inner loop over one row of sources inside the frame, eight sources at a time
-//! in AVX2 vectors: each source's group and weight without a branch (docs/performance.md).
-//! Where the CPU has no AVX2 the scalar loop of `Gather::layers_of` does all the sources.
+//! in AVX2 vectors: each source's group and weight without a branch, into sums that run on over
+//! all the rows of a gather (docs/performance.md). Where the CPU has no AVX2 the scalar loop of
+//! `Gather::layers_of` does all the sources.
 
 use std::sync::OnceLock;
 
