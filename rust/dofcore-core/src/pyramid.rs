@@ -803,13 +803,16 @@ impl Level {
 /// of one a cell wide, far brighter than anything else in the error.
 struct Bright<'a> {
     sources: Vec<BrightSource>,
-    /// Indices into `sources` per BIN x BIN block of the photo, row-major.
+    /// Indices into `sources` per BIN x BIN block of the photo and the margin around it,
+    /// row-major.
     bins: Vec<Vec<u32>>,
     bins_x: usize,
     bins_y: usize,
     /// Sources in the bins above and left of each bin corner ((bins_x + 1) x (bins_y + 1)): is
     /// there any in reach, in four reads.
     counted: Vec<u32>,
+    /// Pixels beyond the frame's edge that hold sources: as far as a kernel reaches.
+    margin: usize,
     /// Largest kernel radius of a bright source.
     widest: f32,
     kernels: &'a KernelTable,
@@ -817,9 +820,11 @@ struct Bright<'a> {
     pixels: Sources<'a>,
 }
 
+/// A bright source at (x, y) of the photo, or beyond its edge where the model repeats an edge
+/// pixel (docs/model.md 5.1).
 struct BrightSource {
-    x: usize,
-    y: usize,
+    x: isize,
+    y: isize,
     coc: f32,
     radius: f32,
     inverse_area: f32,
@@ -828,18 +833,27 @@ struct BrightSource {
 
 /// Side of the blocks the bright sources are filed by.
 const BIN: usize = 32;
-/// More than one pixel in this many bright is no scatter of lights (a bright sky, an HDR photo):
+/// More than one source in this many pixels is no scatter of lights (a bright sky, an HDR photo):
 /// the levels then take them whole.
 const MAX_BRIGHT_SHARE: usize = 64;
 
+/// The steps out of the frame from an edge pixel: none inside, one on an edge (two where the
+/// frame is a pixel thin), and both ways at a corner.
+fn outward(x: usize, y: usize, width: usize, height: usize) -> ([isize; 2], [isize; 2]) {
+    let steps = |at: usize, size: usize| [-isize::from(at == 0), isize::from(at + 1 == size)];
+    (steps(x, width), steps(y, height))
+}
+
 impl<'a> Bright<'a> {
-    /// Whether pixel `index` is one whose excess is gathered apart: bright, and not on the
-    /// frame's edge (beyond the frame the model repeats those: one light would be many; they
-    /// stay whole in the levels).
+    /// Whether pixel `index` is one whose excess is gathered apart: bright, and not in a corner
+    /// of the frame (beyond it the model repeats a corner pixel over a quadrant: one light would be
+    /// thousands; the levels take it whole). Beyond the frame's sides, an edge pixel is repeated
+    /// along a line: `find` adds those copies.
     fn is_bright(image: Image<'_>, index: usize) -> bool {
         let (x, y) = (index % image.width, index / image.width);
-        let inside = x > 0 && y > 0 && x + 1 < image.width && y + 1 < image.height;
-        inside && image.rgb[index * 3..index * 3 + 3].iter().any(|&v| v > 1.0)
+        let ([left, right], [up, down]) = outward(x, y, image.width, image.height);
+        let corner = (left != 0 || right != 0) && (up != 0 || down != 0);
+        !corner && image.rgb[index * 3..index * 3 + 3].iter().any(|&v| v > 1.0)
     }
 
     /// A pixel's colour with its brightest channel capped at 1 (when `capped`).
@@ -860,25 +874,48 @@ impl<'a> Bright<'a> {
             .into_par_iter()
             .filter(|&i| Self::is_bright(image, i))
             .collect();
-        if indices.is_empty() || indices.len() > width * height / MAX_BRIGHT_SHARE {
-            return None;
-        }
-        let (bins_x, bins_y) = (width.div_ceil(BIN), height.div_ceil(BIN));
-        let mut bins = vec![Vec::new(); bins_x * bins_y];
+        let margin = kernels.half_width();
         let mut sources = Vec::with_capacity(indices.len());
-        for (n, &i) in indices.iter().enumerate() {
+        for &i in &indices {
             let (x, y) = (i % width, i / width);
             let rgb = &image.rgb[i * 3..i * 3 + 3];
             let capped = Self::capped(rgb, true);
             let r = radius(coc[i]);
-            sources.push(BrightSource {
+            let source = |x: isize, y: isize| BrightSource {
                 x,
                 y,
                 coc: coc[i],
                 radius: r,
                 inverse_area: (1.0 / kernels.area(r)) as f32,
                 excess: [rgb[0] - capped[0], rgb[1] - capped[1], rgb[2] - capped[2]],
-            });
+            };
+            let (x, y) = (x as isize, y as isize);
+            sources.push(source(x, y));
+            let (across, down) = outward(x as usize, y as usize, width, height);
+            let steps = across
+                .map(|dx| [dx, 0])
+                .into_iter()
+                .chain(down.map(|dy| [0, dy]));
+            for [dx, dy] in steps.filter(|&step| step != [0, 0]) {
+                sources.extend((1..=margin as isize).map(|k| source(x + k * dx, y + k * dy)));
+            }
+            if sources.len() > width * height / MAX_BRIGHT_SHARE {
+                return None;
+            }
+        }
+        if sources.is_empty() {
+            return None;
+        }
+        let (bins_x, bins_y) = (
+            (width + 2 * margin).div_ceil(BIN),
+            (height + 2 * margin).div_ceil(BIN),
+        );
+        let mut bins = vec![Vec::new(); bins_x * bins_y];
+        for (n, source) in sources.iter().enumerate() {
+            let (x, y) = (
+                (source.x + margin as isize) as usize,
+                (source.y + margin as isize) as usize,
+            );
             bins[(y / BIN) * bins_x + x / BIN].push(n as u32);
         }
         let widest = sources.iter().fold(0.0f32, |m, s| m.max(s.radius));
@@ -897,6 +934,7 @@ impl<'a> Bright<'a> {
             bins_x,
             bins_y,
             counted,
+            margin,
             widest,
             kernels,
             pixels: Sources::pixels(image, coc),
@@ -911,13 +949,15 @@ impl<'a> Bright<'a> {
         let mut total = [0.0f32; 3];
         let widest_centre = views.iter().fold(0.0f32, |m, v| m.max(radius(v.coc)));
         let reach = (widest_centre.max(self.widest) + 1.5).ceil() as usize;
+        // The bins count from the margin's corner.
+        let (binned_x, binned_y) = (x + self.margin, y + self.margin);
         let (bins_x0, bins_x1) = (
-            x.saturating_sub(reach) / BIN,
-            ((x + reach) / BIN).min(self.bins_x - 1),
+            binned_x.saturating_sub(reach) / BIN,
+            ((binned_x + reach) / BIN).min(self.bins_x - 1),
         );
         let (bins_y0, bins_y1) = (
-            y.saturating_sub(reach) / BIN,
-            ((y + reach) / BIN).min(self.bins_y - 1),
+            binned_y.saturating_sub(reach) / BIN,
+            ((binned_y + reach) / BIN).min(self.bins_y - 1),
         );
         let corner = |x: usize, y: usize| self.counted[y * (self.bins_x + 1) + x];
         // Whether bins x0..=x1 of rows y0..=y1 hold no source, in four reads.
@@ -941,10 +981,7 @@ impl<'a> Bright<'a> {
                     if source.radius < from {
                         continue;
                     }
-                    let (dx, dy) = (
-                        source.x as isize - x as isize,
-                        source.y as isize - y as isize,
-                    );
+                    let (dx, dy) = (source.x - x as isize, source.y - y as isize);
                     // No kernel here reaches past rho = radius + 0.5, and rho is at least the
                     // Euclidean distance (one pixel of margin for the table's rounding): most
                     // sources of the bins end here.
@@ -1115,6 +1152,29 @@ mod tests {
             .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
         // The light adds 900 / K(36) = 0.22 in red inside its disc; a rim a cell wide would
         // miss by about half of that.
+        assert!(
+            worst < 0.02,
+            "largest difference from the exact level: {worst}"
+        );
+    }
+
+    #[test]
+    fn a_bright_light_on_the_frames_edge_is_the_exact_levels_to_its_rim() {
+        // The model repeats an edge pixel beyond the frame: a light there is a line of lights
+        // going out of it, each with its own exact rim.
+        let (size, diameter) = (161, 72.0);
+        let mut rgb: Vec<f32> = (0..size * size * 3)
+            .map(|i| ((i * 37) % 101) as f32 / 200.0)
+            .collect();
+        for (x, y) in [(80, size - 1), (0, 40)] {
+            rgb[(y * size + x) * 3..][..3].copy_from_slice(&[900.0, 600.0, 300.0]);
+        }
+        let coc = vec![diameter; size * size];
+        let (exact, fast) = exact_and_fast(size, &rgb, &coc);
+        let worst = exact
+            .iter()
+            .zip(&fast)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
         assert!(
             worst < 0.02,
             "largest difference from the exact level: {worst}"
