@@ -75,7 +75,7 @@ def main() -> None:
         lens = dict(focus=float(rng.uniform(0.5, 5)), focal_px=img.shape[1] * float(rng.uniform(2.0, 8.0)),
                     blades=int(rng.choice([0, 5, 6])))
         radius = float(np.abs(dofcore.coc(depth, f, focus=lens["focus"], focal_px=lens["focal_px"])).max()) / 2
-        if radius < 2 * dofcore._dofcore.DEFAULT_MIN_RADIUS:  # there the fast level is the exact one
+        if radius < 4 / 3 * dofcore._dofcore.DEFAULT_MIN_RADIUS:  # there the fast level is the exact one
             continue
         try:
             score, _, _ = compare(img, depth, f, **lens)

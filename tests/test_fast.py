@@ -71,7 +71,7 @@ def test_fast_is_a_convex_mix_that_keeps_flat_colour_flat(scene, blades, fuzz_co
 def test_small_blur_renders_exactly_as_the_exact_level():
     img, depth = benchmark_scene(size=160)
     options = dict(LENS, focal_px=LENS["focal_px"] * 160 / 1500)
-    assert np.abs(dofcore.coc(depth, 8.0, **options)).max() < 16  # every radius below 2T
+    assert np.abs(dofcore.coc(depth, 8.0, **options)).max() < 16  # every radius below 4T/3 = 8 px
     exact = dofcore.render(img, depth, 8.0, **options)
     np.testing.assert_array_equal(dofcore.render(img, depth, 8.0, quality="fast", **options), exact)
 

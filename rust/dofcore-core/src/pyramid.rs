@@ -1,14 +1,15 @@
 //! The fast quality level (docs/model.md 8): the gather of docs/model.md 5, each pixel computed
 //! at the resolution its own blur needs, and very blurred light brought in from coarser levels.
 //!
-//! Blur radii are cut into bands: band 0 below 2T, band b >= 1 from T 2^b to T 2^(b+1) pixels,
-//! where T is `min_radius`. A pixel of band L is gathered on level L, the photo averaged over
-//! 2^L x 2^L cells, where its kernel is T to 2T cells wide; that gather takes the sources of
-//! bands up to L + 1 with the model's groups. Sources of band L + 2 and above are at least twice
-//! as blurred as the pixel, so the model puts them in front of it or behind it by the sign of
-//! their CoC alone, with their own kernel's weight: their light is a smooth field, splatted on
-//! their own band's level and interpolated. Levels above 0 are interpolated to the photo's
-//! pixels from the cells whose CoC is nearest each pixel's, so light does not cross depth edges.
+//! Blur radii are cut into bands: band 0 below 4T/3, band b >= 1 from T 2^b to T 2^(b+1) pixels
+//! (band 1 from 4T/3), where T is `min_radius`. A pixel of band L is gathered on level L, the
+//! photo averaged over 2^L x 2^L cells, where its kernel is T to 2T cells wide (2T/3 to 2T on
+//! level 1); that gather takes the sources of bands up to L + 1 with the model's groups. Sources
+//! of band L + 2 and above are at least twice as blurred as the pixel, so the model puts them in
+//! front of it or behind it by the sign of their CoC alone, with their own kernel's weight: their
+//! light is a smooth field, splatted on their own band's level and interpolated. Levels above 0
+//! are interpolated to the photo's pixels from the cells whose CoC is nearest each pixel's, so
+//! light does not cross depth edges.
 //! A cell across a depth edge holds two populations of sources; bright lights enter the levels
 //! capped and each pixel gathers their excess exactly (`Bright`).
 
@@ -22,9 +23,9 @@ use crate::gather::{
 };
 use crate::memory::release_freed_memory;
 
-/// The fast level's T: a pixel is gathered where its kernel is 6 to 12 cells wide. Kernel rims
-/// (but the bright lights', gathered apart) are anti-aliased over a cell, so T sets how sharp they
-/// stay; cost grows about as T^3 (docs/performance.md).
+/// The fast level's T: a pixel is gathered where its kernel is 6 to 12 cells wide (from 4 on level
+/// 1; level 0 is the photo). Kernel rims (but the bright lights', gathered apart) are anti-aliased
+/// over a cell, so T sets how sharp they stay; cost grows about as T^3 (docs/performance.md).
 pub const DEFAULT_MIN_RADIUS: f32 = 6.0;
 
 /// Render like `gather::render_linear`, coarse where the blur is large. `min_radius` (T, in
@@ -51,9 +52,14 @@ pub fn render_pyramid(
 /// needs cells enough to tell the frame's shapes apart.
 const MIN_CELLS_ACROSS: usize = 16;
 
-/// Band of a blur radius r (pixels): 0 below 2T, else b with T 2^b <= r < T 2^(b+1).
+/// Band of a blur radius r (pixels): 0 below 4T/3, else b >= 1 with T 2^b <= r < T 2^(b+1), band
+/// 1 from 4T/3. Level 0 gathers at full resolution, at a cost growing as r^2, so band 1 also takes
+/// the radii from 4T/3 to 2T, on level 1 with kernels 2T/3 to T cells wide (docs/performance.md).
 fn band(radius: f32, t: f32) -> usize {
-    let mut band = 0;
+    if radius < 4.0 / 3.0 * t {
+        return 0;
+    }
+    let mut band = 1;
     while radius >= t * (1u64 << (band + 1)) as f32 {
         band += 1;
     }
@@ -1105,7 +1111,7 @@ mod tests {
 
     #[test]
     fn small_blur_is_rendered_exactly() {
-        // Below 2T pixels of radius every pixel is on level 0 and nothing is far blurrier.
+        // Below 4T/3 pixels of radius every pixel is on level 0 and nothing is far blurrier.
         let (width, height) = (40, 30);
         let coc = ramp(width, height, -15.0, 15.0);
         let rgb: Vec<f32> = (0..width * height * 3)
