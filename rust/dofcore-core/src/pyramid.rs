@@ -128,10 +128,10 @@ impl Grid {
         ]
     }
 
-    /// The photo's pixels in cell (cx, cy): a block inside the frame, the edge pixels beside
-    /// it on the ring.
-    fn pixels(&self, image: Image<'_>, cx: usize, cy: usize) -> impl Iterator<Item = usize> {
-        let (width, scale) = (image.width, self.scale);
+    /// The photo's pixels in cell (cx, cy), as rows and columns: a block inside the frame, the
+    /// edge pixels beside it on the ring.
+    fn block(&self, image: Image<'_>, cx: usize, cy: usize) -> [std::ops::Range<usize>; 2] {
+        let scale = self.scale;
         let span = |cell: usize, cells: usize, size: usize| {
             if cell == 0 {
                 0..1
@@ -141,9 +141,10 @@ impl Grid {
                 (cell - 1) * scale..(cell * scale).min(size)
             }
         };
-        let columns = span(cx, self.width, width);
-        span(cy, self.height, image.height)
-            .flat_map(move |y| columns.clone().map(move |x| y * width + x))
+        [
+            span(cy, self.height, image.height),
+            span(cx, self.width, image.width),
+        ]
     }
 }
 
@@ -293,33 +294,50 @@ impl LevelSources {
         let sums: Vec<([Sum; 4], u32)> = cells
             .into_par_iter()
             .map(|cell| {
-                let pixels = || grid.pixels(image, cell % grid.width, cell / grid.width);
-                let gathered = |pixel: &usize| usize::from(bands[*pixel]) <= level + 1;
-                let (low, high) = pixels()
-                    .filter(gathered)
-                    .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), p| {
-                        (l.min(coc[p]), h.max(coc[p]))
-                    });
+                let [rows, columns] = grid.block(image, cell % grid.width, cell / grid.width);
+                let row = |y: usize| y * image.width + columns.start..y * image.width + columns.end;
+                let (mut low, mut high) = (f32::INFINITY, f32::NEG_INFINITY);
+                for y in rows.clone() {
+                    for (&c, &band) in coc[row(y)].iter().zip(&bands[row(y)]) {
+                        if usize::from(band) <= level + 1 {
+                            (low, high) = (low.min(c), high.max(c));
+                        }
+                    }
+                }
                 let split = if high - low > (0.25 * low.abs().max(high.abs())).max(1.0) {
                     0.5 * (low + high)
                 } else {
                     f32::INFINITY
                 };
                 let mut sums = [Sum::default(); 4];
-                let mut all = 0;
-                for pixel in pixels() {
-                    let (band, c) = (usize::from(bands[pixel]), coc[pixel]);
-                    let apart = capped && Bright::is_bright(image, pixel);
-                    let rgb = &Bright::capped(&image.rgb[pixel * 3..pixel * 3 + 3], apart);
-                    if band <= level + 1 {
-                        sums[if c <= split { 0 } else { 3 }].add(rgb, c);
+                for y in rows.clone() {
+                    let pixels = row(y);
+                    let rgb = image.rgb[3 * pixels.start..3 * pixels.end].chunks_exact(3);
+                    let pixels = columns
+                        .clone()
+                        .zip(&coc[pixels.clone()])
+                        .zip(&bands[pixels]);
+                    for (((x, &c), &band), rgb) in pixels.zip(rgb) {
+                        let band = usize::from(band);
+                        let rgb = &Bright::capped(rgb, capped && Bright::is_bright(image, x, y));
+                        // Constant indices keep the sums in registers.
+                        if band <= level + 1 {
+                            if c <= split {
+                                sums[0].add(rgb, c);
+                            } else {
+                                sums[3].add(rgb, c);
+                            }
+                        }
+                        if band == level {
+                            if c < 0.0 {
+                                sums[1].add(rgb, c);
+                            } else {
+                                sums[2].add(rgb, c);
+                            }
+                        }
                     }
-                    if band == level {
-                        sums[if c < 0.0 { 1 } else { 2 }].add(rgb, c);
-                    }
-                    all += 1;
                 }
-                (sums, all)
+                (sums, (rows.len() * columns.len()) as u32)
             })
             .collect();
         // [gathered low, front, back, gathered high], as summed above.
@@ -851,15 +869,17 @@ fn outward(x: usize, y: usize, width: usize, height: usize) -> ([isize; 2], [isi
 }
 
 impl<'a> Bright<'a> {
-    /// Whether pixel `index` is one whose excess is gathered apart: bright, and not in a corner
+    /// Whether pixel (x, y) is one whose excess is gathered apart: bright, and not in a corner
     /// of the frame (beyond it the model repeats a corner pixel over a quadrant: one light would be
     /// thousands; the levels take it whole). Beyond the frame's sides, an edge pixel is repeated
     /// along a line: `find` adds those copies.
-    fn is_bright(image: Image<'_>, index: usize) -> bool {
-        let (x, y) = (index % image.width, index / image.width);
-        let ([left, right], [up, down]) = outward(x, y, image.width, image.height);
-        let corner = (left != 0 || right != 0) && (up != 0 || down != 0);
-        !corner && image.rgb[index * 3..index * 3 + 3].iter().any(|&v| v > 1.0)
+    fn is_bright(image: Image<'_>, x: usize, y: usize) -> bool {
+        let index = y * image.width + x;
+        image.rgb[index * 3..index * 3 + 3].iter().any(|&v| v > 1.0) && {
+            let ([left, right], [up, down]) = outward(x, y, image.width, image.height);
+            let corner = (left != 0 || right != 0) && (up != 0 || down != 0);
+            !corner
+        }
     }
 
     /// A pixel's colour with its brightest channel capped at 1 (when `capped`).
@@ -878,7 +898,7 @@ impl<'a> Bright<'a> {
         let (width, height) = (image.width, image.height);
         let indices: Vec<usize> = (0..width * height)
             .into_par_iter()
-            .filter(|&i| Self::is_bright(image, i))
+            .filter(|&i| Self::is_bright(image, i % width, i / width))
             .collect();
         let margin = kernels.half_width();
         let mut sources = Vec::with_capacity(indices.len());
