@@ -827,18 +827,11 @@ impl Level {
 /// of one a cell wide, far brighter than anything else in the error.
 struct Bright<'a> {
     sources: Vec<BrightSource>,
-    /// Indices into `sources` per BIN x BIN block of the photo and the margin around it,
-    /// row-major.
-    bins: Vec<Vec<u32>>,
-    bins_x: usize,
-    bins_y: usize,
-    /// Sources in the bins above and left of each bin corner ((bins_x + 1) x (bins_y + 1)): is
-    /// there any in reach, in four reads.
-    counted: Vec<u32>,
-    /// Pixels beyond the frame's edge that hold sources: as far as a kernel reaches.
-    margin: usize,
-    /// Largest kernel radius of a bright source.
-    widest: f32,
+    /// Indices into `sources` per `tile` x `tile` block of the photo, row-major: those a kernel
+    /// can reach some pixel of the block from (within the kernel table's half-width on both axes).
+    tiles: Vec<Vec<u32>>,
+    tiles_x: usize,
+    tile: usize,
     kernels: &'a KernelTable,
     /// The photo's pixels: a pixel's surface slope is that of its CoC there (docs/model.md 5.2).
     pixels: Sources<'a>,
@@ -855,8 +848,9 @@ struct BrightSource {
     excess: [f32; 3],
 }
 
-/// Side of the blocks the bright sources are filed by.
-const BIN: usize = 32;
+/// Least side of the blocks of pixels that list the bright sources in their reach; at least half
+/// the widest kernel's, so that a source is listed in at most 6 x 6 of them.
+const MIN_TILE: usize = 32;
 /// More than one source in this many pixels is no scatter of lights (a bright sky, an HDR photo):
 /// the levels then take them whole.
 const MAX_BRIGHT_SHARE: usize = 64;
@@ -932,36 +926,30 @@ impl<'a> Bright<'a> {
         if sources.is_empty() {
             return None;
         }
-        let (bins_x, bins_y) = (
-            (width + 2 * margin).div_ceil(BIN),
-            (height + 2 * margin).div_ceil(BIN),
-        );
-        let mut bins = vec![Vec::new(); bins_x * bins_y];
-        for (n, source) in sources.iter().enumerate() {
-            let (x, y) = (
-                (source.x + margin as isize) as usize,
-                (source.y + margin as isize) as usize,
+        // Each source goes to the tiles within the half-width of it: every pixel it reaches
+        // (the copies beyond the frame's edge are at most a half-width out).
+        let tile = (margin / 2).max(MIN_TILE);
+        let (half_width, tiles_x) = (margin as isize, width.div_ceil(tile));
+        let mut tiles = vec![Vec::new(); tiles_x * height.div_ceil(tile)];
+        let span = |at: isize, size: usize| {
+            let (first, last) = (
+                (at - half_width).max(0),
+                (at + half_width).min(size as isize - 1),
             );
-            bins[(y / BIN) * bins_x + x / BIN].push(n as u32);
-        }
-        let widest = sources.iter().fold(0.0f32, |m, s| m.max(s.radius));
-        let mut counted = vec![0u32; (bins_x + 1) * (bins_y + 1)];
-        for by in 0..bins_y {
-            for bx in 0..bins_x {
-                let corner = |x: usize, y: usize| counted[y * (bins_x + 1) + x];
-                counted[(by + 1) * (bins_x + 1) + bx + 1] =
-                    bins[by * bins_x + bx].len() as u32 + corner(bx, by + 1) + corner(bx + 1, by)
-                        - corner(bx, by);
+            first as usize / tile..=last as usize / tile
+        };
+        for (n, source) in sources.iter().enumerate() {
+            for ty in span(source.y, height) {
+                for tx in span(source.x, width) {
+                    tiles[ty * tiles_x + tx].push(n as u32);
+                }
             }
         }
         Some(Self {
             sources,
-            bins,
-            bins_x,
-            bins_y,
-            counted,
-            margin,
-            widest,
+            tiles,
+            tiles_x,
+            tile,
             kernels,
             pixels: Sources::pixels(image, coc),
         })
@@ -973,86 +961,63 @@ impl<'a> Bright<'a> {
     /// with its exact weight at the pixel. The coverage is computed once for all views.
     fn excess(&self, (x, y): (usize, usize), views: &[View], from: f32) -> [f32; 3] {
         let mut total = [0.0f32; 3];
-        let widest_centre = views.iter().fold(0.0f32, |m, v| m.max(radius(v.coc)));
-        let reach = (widest_centre.max(self.widest) + 1.5).ceil() as usize;
-        // The bins count from the margin's corner.
-        let (binned_x, binned_y) = (x + self.margin, y + self.margin);
-        let (bins_x0, bins_x1) = (
-            binned_x.saturating_sub(reach) / BIN,
-            ((binned_x + reach) / BIN).min(self.bins_x - 1),
-        );
-        let (bins_y0, bins_y1) = (
-            binned_y.saturating_sub(reach) / BIN,
-            ((binned_y + reach) / BIN).min(self.bins_y - 1),
-        );
-        let corner = |x: usize, y: usize| self.counted[y * (self.bins_x + 1) + x];
-        // Whether bins x0..=x1 of rows y0..=y1 hold no source, in four reads.
-        let empty = |y0: usize, y1: usize| {
-            corner(bins_x1 + 1, y1 + 1) + corner(bins_x0, y0)
-                == corner(bins_x0, y1 + 1) + corner(bins_x1 + 1, y0)
-        };
-        if empty(bins_y0, bins_y1) {
-            return total; // no bright source in reach: most pixels
+        let candidates = &self.tiles[(y / self.tile) * self.tiles_x + x / self.tile];
+        if candidates.is_empty() {
+            return total; // no bright source in reach
         }
+        let widest_centre = views.iter().fold(0.0f32, |m, v| m.max(radius(v.coc)));
         let half_width = self.kernels.half_width() as isize;
         // Every view sees the pixel's own surface: its slope, with the view's CoC (5.2).
         let [slope_x, slope_y] = self.pixels.slope(x, y);
         // Each view's 1 / kernel area, found when a source is behind it (two binary searches).
         let mut inverse_areas = [None::<f32>; 4];
-        // Rows of bins without a source are skipped whole: lights are few and far between.
-        for by in (bins_y0..=bins_y1).filter(|&by| !empty(by, by)) {
-            for bx in bins_x0..=bins_x1 {
-                for &n in &self.bins[by * self.bins_x + bx] {
-                    let source = &self.sources[n as usize];
-                    if source.radius < from {
-                        continue;
-                    }
-                    let (dx, dy) = (source.x - x as isize, source.y - y as isize);
-                    // No kernel here reaches past rho = radius + 0.5, and rho is at least the
-                    // Euclidean distance (one pixel of margin for the table's rounding): most
-                    // sources of the bins end here.
-                    let reach = source.radius.max(widest_centre) + 1.5;
-                    if dx.abs() > half_width
-                        || dy.abs() > half_width
-                        || (dx * dx + dy * dy) as f32 > reach * reach
-                    {
-                        continue;
-                    }
-                    // The source's kernel seen at the offset pixel - source: point-reflected in
-                    // front of the focus plane (as in the gather).
-                    let rho = if source.coc < 0.0 {
-                        self.kernels.rho(dx, dy)
+        for &n in candidates {
+            let source = &self.sources[n as usize];
+            if source.radius < from {
+                continue;
+            }
+            let (dx, dy) = (source.x - x as isize, source.y - y as isize);
+            // No kernel here reaches past rho = radius + 0.5, and rho is at least the
+            // Euclidean distance (one pixel of margin for the table's rounding): most of
+            // the tile's sources end here.
+            let reach = source.radius.max(widest_centre) + 1.5;
+            if dx.abs() > half_width
+                || dy.abs() > half_width
+                || (dx * dx + dy * dy) as f32 > reach * reach
+            {
+                continue;
+            }
+            // The source's kernel seen at the offset pixel - source: point-reflected in
+            // front of the focus plane (as in the gather).
+            let rho = if source.coc < 0.0 {
+                self.kernels.rho(dx, dy)
+            } else {
+                self.kernels.rho(-dx, -dy)
+            };
+            let own = coverage(source.radius, rho) * source.inverse_area;
+            let mut share = 0.0f32;
+            let source_at = [source.x as f32 + 0.5, source.y as f32 + 0.5];
+            for (view, inverse_area) in views.iter().zip(&mut inverse_areas) {
+                // The centre's surface at the source: its CoC, and the pixel's slope.
+                let (dx, dy) = (source_at[0] - view.centre[0], source_at[1] - view.centre[1]);
+                let expected = (view.coc + slope_y * dy) + slope_x * dx;
+                share += view.share
+                    * if source.coc < expected - SAME_SURFACE_TOLERANCE_PX {
+                        view.factors[0] * own
+                    } else if source.coc <= expected + SAME_SURFACE_TOLERANCE_PX {
+                        view.factors[1] * own
                     } else {
-                        self.kernels.rho(-dx, -dy)
+                        let centre_radius = radius(view.coc);
+                        let centre_inverse_area = *inverse_area
+                            .get_or_insert_with(|| (1.0 / self.kernels.area(centre_radius)) as f32);
+                        let hidden = coverage(centre_radius.max(source.radius), rho)
+                            * centre_inverse_area.min(source.inverse_area);
+                        view.factors[2] * hidden
                     };
-                    let own = coverage(source.radius, rho) * source.inverse_area;
-                    let mut share = 0.0f32;
-                    let source_at = [source.x as f32 + 0.5, source.y as f32 + 0.5];
-                    for (view, inverse_area) in views.iter().zip(&mut inverse_areas) {
-                        // The centre's surface at the source: its CoC, and the pixel's slope.
-                        let (dx, dy) =
-                            (source_at[0] - view.centre[0], source_at[1] - view.centre[1]);
-                        let expected = (view.coc + slope_y * dy) + slope_x * dx;
-                        share += view.share
-                            * if source.coc < expected - SAME_SURFACE_TOLERANCE_PX {
-                                view.factors[0] * own
-                            } else if source.coc <= expected + SAME_SURFACE_TOLERANCE_PX {
-                                view.factors[1] * own
-                            } else {
-                                let centre_radius = radius(view.coc);
-                                let centre_inverse_area = *inverse_area.get_or_insert_with(|| {
-                                    (1.0 / self.kernels.area(centre_radius)) as f32
-                                });
-                                let hidden = coverage(centre_radius.max(source.radius), rho)
-                                    * centre_inverse_area.min(source.inverse_area);
-                                view.factors[2] * hidden
-                            };
-                    }
-                    if share > 0.0 {
-                        for (t, excess) in total.iter_mut().zip(source.excess) {
-                            *t += share * excess;
-                        }
-                    }
+            }
+            if share > 0.0 {
+                for (t, excess) in total.iter_mut().zip(source.excess) {
+                    *t += share * excess;
                 }
             }
         }
