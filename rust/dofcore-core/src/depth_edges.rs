@@ -186,11 +186,23 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             return None;
         }
         let window_far = far[i];
+        // A profile's extremes are within the window's, so a pixel of it above this puts the
+        // top's level above q: q is no top. (A fifth over the level, clear of rounding.)
+        let above_the_top = q + 1.2 * RIDGE_LEVEL_SHARE * (near[i] - window_far);
         // (coverage, ridge) along the direction crossing it most squarely.
         let mut best: Option<(f32, Ridge)> = None;
-        for (direction, &step) in DIRECTIONS.iter().enumerate() {
+        'directions: for (direction, &step) in DIRECTIONS.iter().enumerate() {
             let profile = || (-radius..=radius).map(|k| inverse[at(x, y, k, step)]);
-            let (far, top) = profile().fold((q, q), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            // From q outwards: on most profiles that are no ridge, a nearer pixel comes soon.
+            let (mut far, mut top) = (q, q);
+            for k in 1..=radius {
+                for v in [inverse[at(x, y, -k, step)], inverse[at(x, y, k, step)]] {
+                    if v > above_the_top {
+                        continue 'directions;
+                    }
+                    (far, top) = (smaller(far, v), larger(top, v));
+                }
+            }
             let ends = [
                 inverse[at(x, y, -radius, step)],
                 inverse[at(x, y, radius, step)],
@@ -354,14 +366,25 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
 /// (the band's near tail) takes the depth of the nearest pixel of that side the blend left
 /// alone. Other pixels already on a side, and windows without an edge, keep their depth.
 fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
-    let step_within = |radius: usize| {
-        let (mut step, far) = window_extremes(&edges.inverse, edges.width, radius);
-        for (near, far) in step.iter_mut().zip(far) {
-            *near -= far;
-        }
-        step
+    // The window's extremes widened to the wide radius, and those to the wider one.
+    let width = edges.width;
+    let wide_by = WIDE_RADIUS_PX - WINDOW_RADIUS_PX;
+    let wider_by = WIDER_RADIUS_PX - WIDE_RADIUS_PX;
+    let (wide_near, wide_far) = (
+        widen(&edges.near, width, wide_by, larger),
+        widen(&edges.far, width, wide_by, smaller),
+    );
+    let (wider_near, wider_far) = (
+        widen(&wide_near, width, wider_by, larger),
+        widen(&wide_far, width, wider_by, smaller),
+    );
+    let step = |mut near: Vec<f32>, far: Vec<f32>| {
+        near.par_iter_mut()
+            .zip(far)
+            .for_each(|(near, far)| *near -= far);
+        near
     };
-    let (wide, wider) = (step_within(WIDE_RADIUS_PX), step_within(WIDER_RADIUS_PX));
+    let (wide, wider) = (step(wide_near, wide_far), step(wider_near, wider_far));
     // The window's offsets, nearest first.
     let r = WINDOW_RADIUS_PX as isize;
     let mut nearest_first: Vec<(isize, isize)> = (-r..=r)
@@ -584,12 +607,64 @@ impl<'a> Edges<'a> {
 /// Output rows of `window_extremes` done at once (each reads 2 radius more).
 const EXTREME_ROWS: usize = 16;
 
+// f32::max and min order NaNs, which costs a compare and a blend per value (the values here are
+// finite: depth is checked first).
+fn larger(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+fn smaller(a: f32, b: f32) -> f32 {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// Window extremes (`pick`: larger or smaller) of some radius r, made those of radius r + `by`:
+/// the pick of the two windows `by` to each side, along the rows and then down the columns. The
+/// two overlap or touch where 2 `by` <= 2 r + 1. Past the image's sides a window is cut as in
+/// `window_extremes` (whose repeated edge values are inside the window anyway).
+fn widen(
+    extremes: &[f32],
+    width: usize,
+    by: usize,
+    pick: impl Fn(f32, f32) -> f32 + Sync,
+) -> Vec<f32> {
+    let height = extremes.len() / width;
+    let along_row = |y: usize, out: &mut [f32]| {
+        let row = &extremes[y * width..(y + 1) * width];
+        if width > 2 * by {
+            for ((out, &a), &b) in out[by..width - by].iter_mut().zip(row).zip(&row[2 * by..]) {
+                *out = pick(a, b);
+            }
+        }
+        let ends = (0..by.min(width)).chain(width.saturating_sub(by).max(by)..width);
+        for x in ends {
+            out[x] = pick(row[x.saturating_sub(by)], row[(x + by).min(width - 1)]);
+        }
+    };
+    let mut out = vec![0.0f32; extremes.len()];
+    out.par_chunks_exact_mut(width).enumerate().for_each_init(
+        || (vec![0.0f32; width], vec![0.0f32; width]),
+        |(above, below), (y, out)| {
+            along_row(y.saturating_sub(by), above);
+            along_row((y + by).min(height - 1), below);
+            for ((out, &a), &b) in out.iter_mut().zip(above.iter()).zip(below.iter()) {
+                *out = pick(a, b);
+            }
+        },
+    );
+    out
+}
+
 /// The largest and the smallest value in the (2 radius + 1)-square around each value, the image
 /// continued as its edge values (the values are finite: depth is checked first).
 fn window_extremes(values: &[f32], width: usize, radius: usize) -> (Vec<f32>, Vec<f32>) {
-    // f32::max and min order NaNs, which costs a compare and a blend per value.
-    let larger = |a: f32, b: f32| if a > b { a } else { b };
-    let smaller = |a: f32, b: f32| if a < b { a } else { b };
     let height = values.len() / width;
     let window = 2 * radius + 1;
     let mut largest = vec![0.0f32; values.len()];
@@ -1131,6 +1206,26 @@ mod tests {
                     assert_eq!(smallest[i], square.fold(f32::MAX, f32::min));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn widened_window_extremes_are_those_of_the_wider_square() {
+        // Images narrower and shorter than the shift, and radii widened by up to r + 1/2.
+        for (width, height, radius, by) in [
+            (13, 16, 4, 2),
+            (9, 37, 6, 3),
+            (4, 3, 2, 2),
+            (1, 20, 1, 1),
+            (30, 2, 0, 0),
+        ] {
+            let values: Vec<f32> = (0..width * height)
+                .map(|i| ((i * 7919 % 101) as f32).sin() + 2.0)
+                .collect();
+            let (largest, smallest) = window_extremes(&values, width, radius);
+            let (wider_largest, wider_smallest) = window_extremes(&values, width, radius + by);
+            assert_eq!(widen(&largest, width, by, larger), wider_largest);
+            assert_eq!(widen(&smallest, width, by, smaller), wider_smallest);
         }
     }
 
