@@ -366,7 +366,12 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
 /// (the band's near tail) takes the depth of the nearest pixel of that side the blend left
 /// alone. Other pixels already on a side, and windows without an edge, keep their depth.
 fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
-    // The window's extremes widened to the wide radius, and those to the wider one.
+    // The window's extremes widened to the wide radius, and those to the wider one (which
+    // `widen` can do while each step is at most the radius it starts from plus a half).
+    const _: () = assert!(
+        2 * (WIDE_RADIUS_PX - WINDOW_RADIUS_PX) <= 2 * WINDOW_RADIUS_PX + 1
+            && 2 * (WIDER_RADIUS_PX - WIDE_RADIUS_PX) <= 2 * WIDE_RADIUS_PX + 1
+    );
     let width = edges.width;
     let wide_by = WIDE_RADIUS_PX - WINDOW_RADIUS_PX;
     let wider_by = WIDER_RADIUS_PX - WIDE_RADIUS_PX;
@@ -648,6 +653,8 @@ fn widen(
             out[x] = pick(row[x.saturating_sub(by)], row[(x + by).min(width - 1)]);
         }
     };
+    // Each output row picks along its two source rows itself: twice the work along the rows,
+    // but no buffer the size of the map.
     let mut out = vec![0.0f32; extremes.len()];
     out.par_chunks_exact_mut(width).enumerate().for_each_init(
         || (vec![0.0f32; width], vec![0.0f32; width]),
