@@ -357,10 +357,10 @@ impl<'a> Gather<'a> {
         }
     }
 
-    /// The gather compiled for AVX2 with AVX-512VL's 32 registers, which hold its twelve sums
-    /// and constants. SAFETY: the CPU must have AVX-512VL.
+    /// The gather compiled for AVX-512: sixteen sources at a time. SAFETY: the CPU must have
+    /// AVX-512F.
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2,avx512f,avx512vl")]
+    #[target_feature(enable = "avx2,avx512f")]
     unsafe fn layers_avx512(
         &self,
         x: usize,
@@ -368,7 +368,7 @@ impl<'a> Gather<'a> {
         centre: &Centre,
         row_reach: &[f32],
     ) -> [Layer; 3] {
-        self.layers_with::<lanes::Avx2Sums>(x, y, centre, row_reach)
+        self.layers_with::<lanes::Avx512Sums>(x, y, centre, row_reach)
     }
 
     /// The gather compiled for AVX2. SAFETY: the CPU must have AVX2.

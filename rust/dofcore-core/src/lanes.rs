@@ -1,7 +1,7 @@
-//! The gather's inner loop over one row of sources inside the frame, eight sources at a time
-//! in AVX2 vectors: each source's group and weight without a branch, into sums that run on over
-//! all the rows of a gather (docs/performance.md). Where the CPU has no AVX2 the scalar loop of
-//! `Gather::layers_of` does all the sources.
+//! The gather's inner loop over one row of sources inside the frame, sixteen sources at a time
+//! in AVX-512 vectors or eight in AVX2's: each source's group and weight without a branch, into
+//! sums that run on over all the rows of a gather (docs/performance.md). Where the CPU has
+//! neither, the scalar loop of `Gather::layers_of` does all the sources.
 
 use std::sync::OnceLock;
 
@@ -38,7 +38,7 @@ pub(crate) struct Centre {
 #[derive(Clone, Copy)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 pub(crate) enum Vectors {
-    /// The AVX2 code given AVX-512VL's 32 registers.
+    /// Sixteen sources at a time (AVX-512F).
     Avx512,
     Avx2,
     /// The scalar loop does all the sources.
@@ -55,7 +55,7 @@ pub(crate) fn vectors() -> Vectors {
         }
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512vl") {
+            if std::arch::is_x86_feature_detected!("avx512f") {
                 return Vectors::Avx512;
             }
             if std::arch::is_x86_feature_detected!("avx2") {
@@ -191,7 +191,7 @@ mod avx2 {
     }
 
     /// The twelve running sums, [group][red, green, blue, weight], eight lanes each. Used inside
-    /// functions compiled for AVX2 (with or without AVX-512VL's 32 registers) and inlined there.
+    /// functions compiled for AVX2 and inlined there.
     #[derive(Clone, Copy)]
     pub(crate) struct Sums([[__m256; 4]; 3]);
 
@@ -293,6 +293,181 @@ mod avx2 {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use avx512::Sums as Avx512Sums;
+
+/// The same sums sixteen sources at a time, in AVX-512's vectors and masks.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use std::arch::x86_64::*;
+
+    use super::{Centre, Span};
+    use crate::gather::{Layer, SAME_SURFACE_TOLERANCE_PX};
+
+    /// Lane indices 0..16 into the pair (a, b) of `_mm512_permutex2var_ps`: 0..16 is a, 16..32 b.
+    #[inline(always)]
+    unsafe fn indices(values: [i32; 16]) -> __m512i {
+        _mm512_loadu_si512(values.as_ptr().cast())
+    }
+
+    /// Red, green and blue of sixteen sources from their interleaved RGB, 48 values in a, b, c:
+    /// each channel's first values picked from a and b, the rest then from c.
+    #[inline(always)]
+    unsafe fn deinterleave(a: __m512, b: __m512, c: __m512) -> [__m512; 3] {
+        let channel = |k: i32| {
+            // Source j's value is at 3j + k: in a or b while that is below 32.
+            let from_ab: [i32; 16] = std::array::from_fn(|j| (3 * j as i32 + k).min(31));
+            let with_c: [i32; 16] = std::array::from_fn(|j| {
+                let at = 3 * j as i32 + k;
+                if at < 32 {
+                    j as i32
+                } else {
+                    16 + at - 32
+                }
+            });
+            _mm512_permutex2var_ps(
+                _mm512_permutex2var_ps(a, indices(from_ab), b),
+                indices(with_c),
+                c,
+            )
+        };
+        [channel(0), channel(1), channel(2)]
+    }
+
+    /// Lanes 0..count set.
+    #[inline(always)]
+    fn first(count: isize) -> __mmask16 {
+        match count {
+            ..=0 => 0,
+            16.. => 0xffff,
+            _ => (1u16 << count) - 1,
+        }
+    }
+
+    /// Sixteen sources from `at` on, those from `n` on (past the span's end) 0: CoC, 1 / kernel
+    /// area, mass, the two norms (in the sources' order), red, green, blue. Masked lanes are not
+    /// read, so the pointers may pass the slices' ends (hence the wrapping arithmetic).
+    #[inline(always)]
+    unsafe fn load(span: &Span, at: usize) -> [__m512; 8] {
+        let n = span.coc.len();
+        let rest = (n - at).min(16) as isize;
+        let load = |values: &[f32], from: usize, count: isize| {
+            _mm512_maskz_loadu_ps(first(count), values.as_ptr().wrapping_add(from))
+        };
+        // The back norms of these sources, last first, end at back_reversed[n - at].
+        let back = load(span.back_reversed, n - at - rest as usize, rest);
+        let lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        let back_order = _mm512_and_si512(
+            _mm512_sub_epi32(_mm512_set1_epi32(rest as i32 - 1), lane),
+            _mm512_set1_epi32(15),
+        );
+        let [red, green, blue] = deinterleave(
+            load(span.rgb, 3 * at, 3 * rest),
+            load(span.rgb, 3 * at + 16, 3 * rest - 16),
+            load(span.rgb, 3 * at + 32, 3 * rest - 32),
+        );
+        [
+            load(span.coc, at, rest),
+            load(span.inverse_area, at, rest),
+            load(span.mass, at, rest),
+            load(span.front, at, rest),
+            _mm512_permutexvar_ps(back_order, back),
+            red,
+            green,
+            blue,
+        ]
+    }
+
+    /// The twelve running sums, [group][red, green, blue, weight], sixteen lanes each.
+    #[derive(Clone, Copy)]
+    pub(crate) struct Sums([[__m512; 4]; 3]);
+
+    impl Default for Sums {
+        fn default() -> Self {
+            // SAFETY: all bits zero is 0.0 in every lane.
+            Sums(unsafe { std::mem::zeroed() })
+        }
+    }
+
+    impl super::RowSums for Sums {
+        /// SAFETY: the CPU must have AVX-512F.
+        #[inline(always)]
+        unsafe fn add<const SLOPED: bool>(&mut self, span: &Span, centre: &Centre) -> usize {
+            add_span::<SLOPED>(span, centre, &mut self.0)
+        }
+
+        /// SAFETY: the CPU must have AVX-512F.
+        #[inline(always)]
+        unsafe fn finish(self, layers: &mut [Layer; 3]) {
+            for (layer, [red, green, blue, weight]) in layers.iter_mut().zip(self.0) {
+                layer.merge(&Layer {
+                    colour: [
+                        _mm512_reduce_add_ps(red),
+                        _mm512_reduce_add_ps(green),
+                        _mm512_reduce_add_ps(blue),
+                    ],
+                    weight: _mm512_reduce_add_ps(weight),
+                });
+            }
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn add_span<const SLOPED: bool>(
+        span: &Span,
+        centre: &Centre,
+        sums: &mut [[__m512; 4]; 3],
+    ) -> usize {
+        let n = span.coc.len();
+        assert!(
+            span.inverse_area.len() == n
+                && span.mass.len() == n
+                && span.rgb.len() == 3 * n
+                && span.front.len() == n
+                && span.back_reversed.len() == n
+        );
+        let zero = _mm512_setzero_ps();
+        let one = _mm512_set1_ps(1.0);
+        let half = _mm512_set1_ps(0.5);
+        let tolerance = _mm512_set1_ps(SAME_SURFACE_TOLERANCE_PX);
+        let radius_per_coc = _mm512_set1_ps(centre.radius_per_coc);
+        let centre_radius = _mm512_set1_ps(centre.radius);
+        let centre_inverse_area = _mm512_set1_ps(centre.inverse_area);
+        let slope_x = _mm512_set1_ps(centre.slope_x);
+        let lane_offsets = _mm512_setr_ps(
+            0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
+        );
+        for at in (0..n).step_by(16) {
+            let [coc, inverse_area, mass, front, back, red, green, blue] = load(span, at);
+            let expected = if SLOPED {
+                let dx = _mm512_add_ps(_mm512_set1_ps(centre.dx0 + at as f32), lane_offsets);
+                _mm512_add_ps(_mm512_set1_ps(centre.expected), _mm512_mul_ps(slope_x, dx))
+            } else {
+                _mm512_set1_ps(centre.expected)
+            };
+            let near = _mm512_cmp_ps_mask::<_CMP_LT_OQ>(coc, _mm512_sub_ps(expected, tolerance));
+            let behind = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(coc, _mm512_add_ps(expected, tolerance));
+            let source_radius = _mm512_mul_ps(_mm512_abs_ps(coc), radius_per_coc);
+            let rho =
+                _mm512_mask_blend_ps(_mm512_cmp_ps_mask::<_CMP_LT_OQ>(coc, zero), back, front);
+            // Seen through the gaps of the centre's surface, the wider kernel's weight.
+            let radius = _mm512_mask_max_ps(source_radius, behind, centre_radius, source_radius);
+            let area = _mm512_mask_min_ps(inverse_area, behind, centre_inverse_area, inverse_area);
+            let excess = _mm512_sub_ps(_mm512_add_ps(radius, half), rho);
+            let coverage = _mm512_min_ps(_mm512_max_ps(excess, zero), one);
+            let weight = _mm512_mul_ps(_mm512_mul_ps(coverage, area), mass);
+            let groups = [near, !(near | behind), behind];
+            for (group, k) in sums.iter_mut().zip(groups) {
+                group[0] = _mm512_mask3_fmadd_ps(weight, red, group[0], k);
+                group[1] = _mm512_mask3_fmadd_ps(weight, green, group[1], k);
+                group[2] = _mm512_mask3_fmadd_ps(weight, blue, group[2], k);
+                group[3] = _mm512_mask_add_ps(group[3], k, group[3], weight);
+            }
+        }
+        n
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,15 +517,15 @@ mod tests {
             unsafe fn avx2<const SLOPED: bool>(rows: &[(Span, Centre)], layers: &mut [Layer; 3]) {
                 add_rows::<Avx2Sums, SLOPED>(rows, layers)
             }
-            #[target_feature(enable = "avx2,avx512f,avx512vl")]
+            #[target_feature(enable = "avx2,avx512f")]
             unsafe fn avx512<const SLOPED: bool>(rows: &[(Span, Centre)], layers: &mut [Layer; 3]) {
-                add_rows::<Avx2Sums, SLOPED>(rows, layers)
+                add_rows::<Avx512Sums, SLOPED>(rows, layers)
             }
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: checked just above.
                 found.push(|rows, layers| unsafe { avx2::<SLOPED>(rows, layers) });
             }
-            if std::arch::is_x86_feature_detected!("avx512vl") {
+            if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: checked just above.
                 found.push(|rows, layers| unsafe { avx512::<SLOPED>(rows, layers) });
             }
