@@ -75,20 +75,25 @@ pub fn encode<T: Send + TryFrom<usize>>(
 /// The thresholds indexed by the high bits of a float's representation (which orders
 /// non-negative floats as their values): a value's code is the count of thresholds below its
 /// bucket plus those of its bucket it reaches, a few at most.
-struct Buckets<'a> {
-    thresholds: &'a [f32],
+struct Buckets {
+    /// The thresholds, then `most` infinities: a bucket's run of `most` is always in bounds.
+    thresholds: Vec<f32>,
     /// below[b]: how many thresholds lie below bucket b's first value.
     below: Vec<u32>,
+    /// The most thresholds in one bucket.
+    most: usize,
 }
 
-impl<'a> Buckets<'a> {
+impl Buckets {
     const SHIFT: u32 = 16;
+    /// Up to this many thresholds per bucket (8-bit codes: 2) are counted without a search.
+    const MOST_WITHOUT_SEARCH: usize = 4;
 
     fn bucket(value: f32) -> usize {
         (value.to_bits() >> Self::SHIFT) as usize
     }
 
-    fn new(thresholds: &'a [f32]) -> Self {
+    fn new(thresholds: &[f32]) -> Self {
         let count = Self::bucket(1.0) + 2;
         let mut below = vec![0u32; count];
         let mut j = 0;
@@ -98,19 +103,34 @@ impl<'a> Buckets<'a> {
             }
             *entry = j as u32;
         }
-        Self { thresholds, below }
+        let most = below
+            .windows(2)
+            .map(|pair| (pair[1] - pair[0]) as usize)
+            .max()
+            .unwrap_or(0);
+        let mut padded = thresholds.to_vec();
+        padded.resize(thresholds.len() + most, f32::INFINITY);
+        Self {
+            thresholds: padded,
+            below,
+            most,
+        }
     }
 
     fn code(&self, value: f32) -> usize {
-        if value >= 1.0 {
-            return self.thresholds.len();
-        }
-        if value <= 0.0 {
-            return 0; // every threshold is above 0
-        }
+        // Into [0, 1], -0.0 made 0.0: every threshold is above 0 and at most 1.
+        let value = f32::from_bits(value.clamp(0.0, 1.0).to_bits() & 0x7fff_ffff);
         let b = Self::bucket(value);
-        let (first, end) = (self.below[b] as usize, self.below[b + 1] as usize);
-        first + self.thresholds[first..end].partition_point(|&t| t <= value)
+        let first = self.below[b] as usize;
+        if self.most <= Self::MOST_WITHOUT_SEARCH {
+            // A threshold past the value's bucket is above the value: counting the bucket's
+            // run of `most` without a branch counts exactly those of its own it reaches.
+            let run = &self.thresholds[first..first + self.most];
+            first + run.iter().map(|&t| usize::from(t <= value)).sum::<usize>()
+        } else {
+            let end = self.below[b + 1] as usize;
+            first + self.thresholds[first..end].partition_point(|&t| t <= value)
+        }
     }
 }
 
@@ -133,9 +153,24 @@ mod tests {
 
     #[test]
     fn a_code_counts_the_thresholds_it_reaches() {
-        // Uneven thresholds: several in one bucket, buckets without any, one at exactly 1.
-        let thresholds: Vec<f32> = (1..=300).map(|j| (j as f32 / 300.0).powf(2.4)).collect();
+        // Uneven thresholds: several in one bucket, buckets without any, one at exactly 1; few
+        // enough per bucket to be counted, and (2000) so many that they are searched.
+        for count in [300, 2000] {
+            codes_count_thresholds(count);
+        }
+    }
+
+    fn codes_count_thresholds(count: usize) {
+        let thresholds: Vec<f32> = (1..=count)
+            .map(|j| (j as f32 / count as f32).powf(2.4))
+            .collect();
         let buckets = Buckets::new(&thresholds);
+        assert_eq!(
+            buckets.most <= Buckets::MOST_WITHOUT_SEARCH,
+            count == 300,
+            "{}",
+            buckets.most
+        );
         let mut values: Vec<f32> = (0..20_000).map(|k| k as f32 / 19_999.0).collect();
         values.extend(thresholds.iter().flat_map(|&t| {
             [
@@ -158,7 +193,7 @@ mod tests {
             assert_eq!(buckets.code(v), expected, "{v}");
         }
         let codes: Vec<u16> = encode(&[0.5, 2.0, -3.0], &thresholds).unwrap();
-        assert_eq!(codes, [buckets.code(0.5) as u16, 300, 0]);
+        assert_eq!(codes, [buckets.code(0.5) as u16, count as u16, 0]);
     }
 
     #[test]
