@@ -367,29 +367,43 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
 /// alone. Other pixels already on a side, and windows without an edge, keep their depth.
 fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
     // The window's extremes widened to the wide radius, and those to the wider one (which
-    // `widen` can do while each step is at most the radius it starts from plus a half).
+    // `widened` can do while each step is at most the radius it starts from plus a half).
     const _: () = assert!(
         2 * (WIDE_RADIUS_PX - WINDOW_RADIUS_PX) <= 2 * WINDOW_RADIUS_PX + 1
             && 2 * (WIDER_RADIUS_PX - WIDE_RADIUS_PX) <= 2 * WIDE_RADIUS_PX + 1
     );
-    let width = edges.width;
-    let wide_by = WIDE_RADIUS_PX - WINDOW_RADIUS_PX;
-    let wider_by = WIDER_RADIUS_PX - WIDE_RADIUS_PX;
-    let (wide_near, wide_far) = (
-        widen(&edges.near, width, wide_by, larger),
-        widen(&edges.far, width, wide_by, smaller),
-    );
-    let (wider_near, wider_far) = (
-        widen(&wide_near, width, wider_by, larger),
-        widen(&wide_far, width, wider_by, smaller),
-    );
-    let step = |mut near: Vec<f32>, far: Vec<f32>| {
-        near.par_iter_mut()
-            .zip(far)
-            .for_each(|(near, far)| *near -= far);
-        near
+    let (width, height) = (edges.width, edges.height);
+    // The spans of inverse depth in a pixel's wide and wider windows: for the few pixels that
+    // get that far, not maps of every pixel's.
+    let spans = |x: usize, y: usize| {
+        let wide_and_wider = |extremes: &[f32], pick: fn(f32, f32) -> f32| {
+            let at = |x: usize, y: usize| extremes[y * width + x];
+            let wide = |x, y| {
+                widened(
+                    &at,
+                    width,
+                    height,
+                    (x, y),
+                    WIDE_RADIUS_PX - WINDOW_RADIUS_PX,
+                    pick,
+                )
+            };
+            (
+                wide(x, y),
+                widened(
+                    &wide,
+                    width,
+                    height,
+                    (x, y),
+                    WIDER_RADIUS_PX - WIDE_RADIUS_PX,
+                    pick,
+                ),
+            )
+        };
+        let (wide_near, wider_near) = wide_and_wider(&edges.near, larger);
+        let (wide_far, wider_far) = wide_and_wider(&edges.far, smaller);
+        (wide_near - wide_far, wider_near - wider_far)
     };
-    let (wide, wider) = (step(wide_near, wide_far), step(wider_near, wider_far));
     // The window's offsets, nearest first.
     let r = WINDOW_RADIUS_PX as isize;
     let mut nearest_first: Vec<(isize, isize)> = (-r..=r)
@@ -439,10 +453,15 @@ fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
         // A pixel of a third surface between the two (a subject between a foreground and the
         // background) has its own neighbours. A plane (a floor receding) is a slope too, but
         // one that goes on past the window.
-        let undecided = !edges.is_far(i, q) && wider[i] < CONTAINED_GROWTH * wide[i] && {
-            let (above, below, _) = neighbours(i, x, y);
-            above > q + slope && below < q - slope
-        };
+        let undecided = !edges.is_far(i, q)
+            && {
+                let (wide, wider) = spans(x, y);
+                wider < CONTAINED_GROWTH * wide
+            }
+            && {
+                let (above, below, _) = neighbours(i, x, y);
+                above > q + slope && below < q - slope
+            };
         undecided.then(|| {
             let colours = edges.window_colours(i, x, y);
             if colours.closest_near <= colours.closest_far {
@@ -630,43 +649,24 @@ fn smaller(a: f32, b: f32) -> f32 {
     }
 }
 
-/// Window extremes (`pick`: larger or smaller) of some radius r, made those of radius r + `by`:
-/// the pick of the two windows `by` to each side, along the rows and then down the columns. The
-/// two overlap or touch where 2 `by` <= 2 r + 1. Past the image's sides a window is cut as in
-/// `window_extremes` (whose repeated edge values are inside the window anyway).
-fn widen(
-    extremes: &[f32],
+/// The window extreme (`pick`: larger or smaller) of some radius r at pixel (x, y), made that of
+/// radius r + `by`: the pick of the four windows `by` away along both axes (`extreme(x, y)` gives
+/// each), which overlap or touch where 2 `by` <= 2 r + 1. Past the image's sides a window is cut
+/// as in `window_extremes` (whose repeated edge values are inside the window anyway).
+fn widened(
+    extreme: &impl Fn(usize, usize) -> f32,
     width: usize,
+    height: usize,
+    (x, y): (usize, usize),
     by: usize,
-    pick: impl Fn(f32, f32) -> f32 + Sync,
-) -> Vec<f32> {
-    let height = extremes.len() / width;
-    let along_row = |y: usize, out: &mut [f32]| {
-        let row = &extremes[y * width..(y + 1) * width];
-        if width > 2 * by {
-            for ((out, &a), &b) in out[by..width - by].iter_mut().zip(row).zip(&row[2 * by..]) {
-                *out = pick(a, b);
-            }
-        }
-        let ends = (0..by.min(width)).chain(width.saturating_sub(by).max(by)..width);
-        for x in ends {
-            out[x] = pick(row[x.saturating_sub(by)], row[(x + by).min(width - 1)]);
-        }
-    };
-    // Each output row picks along its two source rows itself: twice the work along the rows,
-    // but no buffer the size of the map.
-    let mut out = vec![0.0f32; extremes.len()];
-    out.par_chunks_exact_mut(width).enumerate().for_each_init(
-        || (vec![0.0f32; width], vec![0.0f32; width]),
-        |(above, below), (y, out)| {
-            along_row(y.saturating_sub(by), above);
-            along_row((y + by).min(height - 1), below);
-            for ((out, &a), &b) in out.iter_mut().zip(above.iter()).zip(below.iter()) {
-                *out = pick(a, b);
-            }
-        },
-    );
-    out
+    pick: fn(f32, f32) -> f32,
+) -> f32 {
+    let (left, right) = (x.saturating_sub(by), (x + by).min(width - 1));
+    let (up, down) = (y.saturating_sub(by), (y + by).min(height - 1));
+    pick(
+        pick(extreme(left, up), extreme(right, up)),
+        pick(extreme(left, down), extreme(right, down)),
+    )
 }
 
 /// The largest and the smallest value in the (2 radius + 1)-square around each value, the image
@@ -1231,8 +1231,16 @@ mod tests {
                 .collect();
             let (largest, smallest) = window_extremes(&values, width, radius);
             let (wider_largest, wider_smallest) = window_extremes(&values, width, radius + by);
-            assert_eq!(widen(&largest, width, by, larger), wider_largest);
-            assert_eq!(widen(&smallest, width, by, smaller), wider_smallest);
+            for (extremes, wider, pick) in [
+                (&largest, &wider_largest, larger as fn(f32, f32) -> f32),
+                (&smallest, &wider_smallest, smaller),
+            ] {
+                let at = |x: usize, y: usize| extremes[y * width + x];
+                let widened: Vec<f32> = (0..width * height)
+                    .map(|i| widened(&at, width, height, (i % width, i / width), by, pick))
+                    .collect();
+                assert_eq!(&widened, wider);
+            }
         }
     }
 
