@@ -92,21 +92,40 @@ pub(crate) fn checked_pool(
             shape,
         });
     }
-    if let Some(index) = image.rgb.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+    // The values are read on the pool's threads (one pass each, without a branch per value).
+    let pool = thread_pool(threads)?;
+    let (bad_light, bad_coc, max_radius) = pool.install(|| {
+        (
+            first_where(image.rgb, |v| !(v.is_finite() && v >= 0.0)),
+            first_where(coc, |c| !c.is_finite()),
+            coc.par_chunks(VALUES_PER_TASK)
+                .map(|chunk| {
+                    chunk.iter().fold(0.0f32, |m, &c| {
+                        let r = radius(c);
+                        if r > m {
+                            r
+                        } else {
+                            m
+                        }
+                    })
+                })
+                .reduce(|| 0.0, f32::max),
+        )
+    });
+    if let Some(index) = bad_light {
         return Err(DofError::BadLight {
             x: index / 3 % width,
             y: index / 3 / width,
             value: image.rgb[index],
         });
     }
-    if let Some(index) = coc.iter().position(|c| !c.is_finite()) {
+    if let Some(index) = bad_coc {
         return Err(DofError::BadCoc {
             x: index % width,
             y: index / width,
             value: coc[index],
         });
     }
-    let max_radius = coc.iter().fold(0.0f32, |m, &c| m.max(radius(c)));
     let diameter = 2.0 * f64::from(max_radius);
     if diameter > MAX_BLUR_DIAMETER_PX as f64 {
         return Err(DofError::BlurTooLarge {
@@ -114,7 +133,23 @@ pub(crate) fn checked_pool(
             limit: MAX_BLUR_DIAMETER_PX,
         });
     }
-    Ok((thread_pool(threads)?, max_radius))
+    Ok((pool, max_radius))
+}
+
+/// Values per task of the checks: enough that handing them out costs nothing.
+const VALUES_PER_TASK: usize = 1 << 16;
+
+/// The index of the first value for which `bad` holds: each task's values tested without a
+/// branch (so in vectors), and searched only where one is bad.
+fn first_where(values: &[f32], bad: impl Fn(f32) -> bool + Sync) -> Option<usize> {
+    values
+        .par_chunks(VALUES_PER_TASK)
+        .enumerate()
+        .find_first(|(_, chunk)| chunk.iter().fold(false, |any, &v| any | bad(v)))
+        .and_then(|(k, chunk)| {
+            let at = chunk.iter().position(|&v| bad(v))?;
+            Some(k * VALUES_PER_TASK + at)
+        })
 }
 
 /// Pools kept for the next call, the most recently used last.
@@ -999,6 +1034,33 @@ mod tests {
             render_linear(image, &[0.0; 4], &Aperture::CIRCLE, 1),
             Err(DofError::BadLight { x: 1, y: 0, .. })
         ));
+        // The first bad value is named when the checks run in several tasks (of 65536 values),
+        // on any thread count: here in one task and in a later one.
+        let (width, height) = (300, 300);
+        let mut rgb = vec![0.5f32; width * height * 3];
+        (rgb[3 * 70_001 + 1], rgb[3 * 89_000]) = (-1.0, f32::NAN);
+        let mut coc = vec![0.0f32; width * height];
+        (coc[65_000], coc[66_000]) = (f32::INFINITY, f32::NAN);
+        for threads in [1, 2] {
+            let image = Image {
+                rgb: &rgb,
+                width,
+                height,
+            };
+            assert!(matches!(
+                render_linear(image, &coc, &Aperture::CIRCLE, threads),
+                Err(DofError::BadLight { x: 101, y: 233, .. })
+            ));
+            let clean = vec![0.5f32; width * height * 3];
+            let image = Image {
+                rgb: &clean,
+                ..image
+            };
+            assert!(matches!(
+                render_linear(image, &coc, &Aperture::CIRCLE, threads),
+                Err(DofError::BadCoc { x: 200, y: 216, .. })
+            ));
+        }
     }
 
     mod fuzz {
