@@ -10,6 +10,7 @@
 use rayon::prelude::*;
 
 use crate::error::DofError;
+use crate::gather::first_where;
 
 /// How far across an edge the two sides are looked for: wider than a network's blend.
 pub const WINDOW_RADIUS_PX: usize = 4;
@@ -100,7 +101,7 @@ pub fn sharpen_depth_edges(
             shape: shape + " x 3",
         });
     }
-    if let Some(index) = depth.iter().position(|z| !(z.is_finite() && *z > 0.0)) {
+    if let Some(index) = first_where(depth, |z| !(z.is_finite() && z > 0.0)) {
         return Err(DofError::BadDepth {
             x: index % width,
             y: index / width,

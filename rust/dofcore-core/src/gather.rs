@@ -141,7 +141,7 @@ const VALUES_PER_TASK: usize = 1 << 16;
 
 /// The index of the first value for which `bad` holds: each task's values tested without a
 /// branch (so in vectors), and searched only where one is bad.
-fn first_where(values: &[f32], bad: impl Fn(f32) -> bool + Sync) -> Option<usize> {
+pub(crate) fn first_where(values: &[f32], bad: impl Fn(f32) -> bool + Sync) -> Option<usize> {
     values
         .par_chunks(VALUES_PER_TASK)
         .enumerate()
