@@ -18,7 +18,12 @@ from dofcore.color import DECODE_TABLES, to_linear
 
 F32 = npt.NDArray[np.float32]
 
-STRIP_ROWS = 256
+STRIP_ROWS = 512
+"""At most this many rows per strip, and at most half the map's. Each strip's phases wait for
+their slowest row (the ridge search's work is all on the far ground), so fewer strips share the
+work better between threads (benchmark scene, two threads: the step 91 -> 79 ms from 256 rows);
+the whole map in one piece would hold 4.2x the float32 image at its peak, above the render's
+3.6x."""
 CONTEXT_ROWS = 24
 """Lifting a thin ridge reads the ridge tops within 3 rows, each of which reads 6 rows each way
 (9 rows). Snapping a blended pixel reads the 19 x 19 window around it (9 rows each way) and
@@ -34,14 +39,15 @@ def sharpen_depth_edges(img: npt.NDArray[np.generic], depth: F32, threads: int =
     to the eye); then each pixel of a fattened band (near depth, far colour, more than a pixel
     deep) given the depth of the far pixel of nearest colour. Other pixels keep their depth.
 
-    Works in strips of STRIP_ROWS rows, each with the CONTEXT_ROWS rows above and below that its
+    Works in strips (STRIP_ROWS), each with the CONTEXT_ROWS rows above and below that its
     windows read, so that its memory stays small beside the render's."""
     depth = np.ascontiguousarray(depth, np.float32)
     height = depth.shape[0]
     sharpened = depth  # copied at the first change: nothing to sharpen costs no memory
     nearest = float(depth.min())
-    for first in range(0, height, STRIP_ROWS):
-        last = min(first + STRIP_ROWS, height)
+    strip_rows = min(STRIP_ROWS, -(-height // 2))
+    for first in range(0, height, strip_rows):
+        last = min(first + strip_rows, height)
         top, bottom = max(first - CONTEXT_ROWS, 0), min(last + CONTEXT_ROWS, height)
         strip = _dofcore.sharpen_depth_edges_map(perceptual_colour(img[top:bottom], threads), depth[top:bottom],
                                                   nearest, threads)
