@@ -86,7 +86,7 @@ struct Buckets {
 
 impl Buckets {
     const SHIFT: u32 = 16;
-    /// Up to this many thresholds per bucket (8-bit codes: 2) are counted without a search.
+    /// Up to this many thresholds per bucket (8-bit codes: 1) are counted without a search.
     const MOST_WITHOUT_SEARCH: usize = 4;
 
     fn bucket(value: f32) -> usize {
