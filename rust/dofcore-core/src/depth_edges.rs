@@ -111,8 +111,12 @@ pub fn sharpen_depth_edges(
     let nearest_m =
         nearest_m.unwrap_or_else(|| depth.iter().copied().fold(f32::INFINITY, f32::min));
     let lifted = lift_thin_ridges(colour, depth, width, 1.0 / nearest_m);
-    let snapped = snap_blended_bands(&Edges::new(colour, &lifted, width));
-    Ok(trim_fattened_bands(&Edges::new(colour, &snapped, width)))
+    // Each step changes the map it is given in place: a map's pages are not touched afresh.
+    let snapped = snap_blended_bands(&Edges::new(colour, &lifted, width), lifted);
+    Ok(trim_fattened_bands(
+        &Edges::new(colour, &snapped, width),
+        snapped,
+    ))
 }
 
 /// The four directions a ridge's profile is read along: across rows, columns and diagonals.
@@ -366,7 +370,7 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
 /// holding the pixel of nearest colour. A pixel on the near side but pulled off it by the blend
 /// (the band's near tail) takes the depth of the nearest pixel of that side the blend left
 /// alone. Other pixels already on a side, and windows without an edge, keep their depth.
-fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
+fn snap_blended_bands(edges: &Edges, depth: Vec<f32>) -> Vec<f32> {
     // The window's extremes widened to the wide radius, and those to the wider one (which
     // `widened` can do while each step is at most the radius it starts from plus a half).
     const _: () = assert!(
@@ -411,7 +415,7 @@ fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
         .flat_map(|dy| (-r..=r).map(move |dx| (dx, dy)))
         .collect();
     nearest_first.sort_by_key(|&(dx, dy)| dx * dx + dy * dy);
-    edges.map(|i, x, y| {
+    edges.map(depth, |i, x, y| {
         let q = edges.inverse[i];
         if !edges.has_edge(i) {
             return None;
@@ -481,7 +485,7 @@ fn snap_blended_bands(edges: &Edges) -> Vec<f32> {
 /// neighbours all along it, so its anti-aliased pixels, and a hair one pixel wide, keep their
 /// depth; a textured surface whose colours recur in the far side's texture matches it here and
 /// there, not in bands.
-fn trim_fattened_bands(edges: &Edges) -> Vec<f32> {
+fn trim_fattened_bands(edges: &Edges, depth: Vec<f32>) -> Vec<f32> {
     // Per pixel: the far depth it would take, and whether it is inside the band.
     let looks_far: Vec<Option<(f32, bool)>> = (0..edges.inverse.len())
         .into_par_iter()
@@ -504,7 +508,7 @@ fn trim_fattened_bands(edges: &Edges) -> Vec<f32> {
                 })
         })
         .collect();
-    edges.map(|i, x, y| {
+    edges.map(depth, |i, x, y| {
         let (inverse, _) = looks_far[i]?;
         let (mut alike, mut around, mut inside) = (0, 0, false);
         edges.for_window(x, y, 1, |j| {
@@ -521,7 +525,6 @@ fn trim_fattened_bands(edges: &Edges) -> Vec<f32> {
 /// A depth map's inverse and its window extremes, beside the photo's colours.
 struct Edges<'a> {
     colour: &'a [f32],
-    depth: &'a [f32],
     width: usize,
     height: usize,
     inverse: Vec<f32>,
@@ -540,13 +543,12 @@ struct WindowColours {
 }
 
 impl<'a> Edges<'a> {
-    fn new(colour: &'a [f32], depth: &'a [f32], width: usize) -> Self {
+    fn new(colour: &'a [f32], depth: &[f32], width: usize) -> Self {
         let inverse: Vec<f32> = depth.par_iter().map(|z| 1.0 / z).collect();
         let r = WINDOW_RADIUS_PX;
         let (near, far) = window_extremes(&inverse, width, r);
         Edges {
             colour,
-            depth,
             width,
             height: depth.len() / width,
             inverse,
@@ -611,9 +613,13 @@ impl<'a> Edges<'a> {
         colours
     }
 
-    /// The depth map with each pixel for which `side` gives an inverse depth changed to it.
-    fn map(&self, side: impl Fn(usize, usize, usize) -> Option<f32> + Sync) -> Vec<f32> {
-        let mut out = self.depth.to_vec();
+    /// `depth`, the map these edges are of, with each pixel for which `side` gives an inverse
+    /// depth changed to it (`side` reads the edges, not `depth`).
+    fn map(
+        &self,
+        mut out: Vec<f32>,
+        side: impl Fn(usize, usize, usize) -> Option<f32> + Sync,
+    ) -> Vec<f32> {
         // Rows one by one: the pixels to change are often all in a few of them.
         out.par_chunks_exact_mut(self.width)
             .enumerate()
