@@ -48,7 +48,8 @@ pub const DENSE_END_SHARE: f32 = 0.5;
 /// the ridge's window is a surface's depth, not a blend's crest over a thin structure.
 pub const SURFACE_SHARE: f32 = 0.02;
 /// A blended line's ridge goes on at least this far along the line both ways (a corner's
-/// top, no wider than MAX_BLENDED_TOP_PX across, ends within this of its tip).
+/// top, no wider than MAX_BLENDED_TOP_PX across, ends within this of its tip), and does not
+/// run into a nearer surface there (a corner's top runs into its own surface).
 pub const ALONG_REACH_PX: usize = 4;
 /// The structure's own colour is the one least like the far side's within this radius.
 pub const STRUCTURE_COLOUR_RADIUS_PX: usize = 4;
@@ -64,7 +65,8 @@ pub const PLAUSIBLE_OVERSHOOT: f32 = 1.5;
 /// A pixel of a ridge's profile shows its structure when its colour is at least this share of
 /// the way from the far side's to the structure's.
 pub const COVERED_SHARE: f32 = 0.5;
-/// How far from a ridge's top (in x and in y) a pixel may show its structure.
+/// How far from a ridge's top along its profile a pixel may show its structure, for the top to
+/// lie between two that do.
 pub const COVERED_REACH_PX: usize = 3;
 /// A pixel partly covered by a thin structure takes the structure's depth from this share of
 /// the way to its colour (instead of COVERED_SHARE) where the far side around it is smooth.
@@ -234,15 +236,19 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
                     .fold(f32::INFINITY, f32::min);
                 end <= far + level || end > dip + level
             };
-            let surface_top = || {
+            // `value` is a surface's depth when more than a quarter of the window around (x, y)
+            // moved by (dx, dy) shares it.
+            let surface_at = |dx: isize, dy: isize, value: f32| {
                 let shared = (-radius..=radius)
-                    .flat_map(|sy| (-radius..=radius).map(move |sx| offset(x, y, sx, sy)))
-                    .filter(|&j| (inverse[j] - top).abs() <= SURFACE_SHARE * top)
+                    .flat_map(|sy| (-radius..=radius).map(move |sx| offset(x, y, dx + sx, dy + sy)))
+                    .filter(|&j| (inverse[j] - value).abs() <= SURFACE_SHARE * value)
                     .count();
                 let window = (2 * RIDGE_RADIUS_PX + 1).pow(2);
                 4 * shared > window
             };
-            if !(far_or_past_a_dip(-1, ends[0]) && far_or_past_a_dip(1, ends[1])) && surface_top() {
+            let ends_down_its_slope =
+                !(far_or_past_a_dip(-1, ends[0]) && far_or_past_a_dip(1, ends[1]));
+            if ends_down_its_slope && surface_at(0, 0, top) {
                 continue;
             }
             // A blend spreads a thin structure over at most a blend's width: a wider top is a
@@ -253,13 +259,14 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             // Above this a pixel is of the ridge's depth, not the far side's.
             let on_ridge = far + level;
             // A line goes on along itself both ways; a surface's corner, as thin as a line near
-            // its tip across the diagonal out of it, ends a few pixels along that diagonal.
-            let along = DIRECTIONS[ALONG[direction]];
+            // its tip across the diagonal out of it, ends a few pixels along that diagonal one
+            // way, and runs into the surface the other way.
+            let (along_x, along_y) = DIRECTIONS[ALONG[direction]];
             let reach = ALONG_REACH_PX as isize;
-            if [-reach, reach]
-                .iter()
-                .any(|&k| inverse[at(x, y, k, along)] <= on_ridge)
-            {
+            if [-reach, reach].iter().any(|&k| {
+                let v = inverse[at(x, y, k, (along_x, along_y))];
+                v <= on_ridge || (v > top + level && surface_at(k * along_x, k * along_y, v))
+            }) {
                 continue;
             }
             let colours = ends_of(x, y, step);
@@ -339,22 +346,22 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
         .with_max_len(1)
         .map(|y| (0..width).filter_map(|x| ridge_at(x, y)).collect())
         .collect();
-    // Each pixel on the ridge within COVERED_REACH_PX of its top (in x and in y) that shows the
-    // structure takes its estimate (the nearest, where several reach it): along the structure
-    // as well as across it, since only some of a blended hair's pixels are tops. A pixel of
-    // the far side's depth is not on the ridge, whatever its colour (a textured background).
+    // Each pixel on the ridge within a profile's reach of its top (RIDGE_RADIUS_PX, in x and in
+    // y) that shows the structure takes its estimate (the nearest, where several reach it):
+    // along the structure as well as across it, since only some of a blended hair's pixels are
+    // tops. A pixel of the far side's depth is not on the ridge, whatever its colour.
     let mut out = depth.to_vec();
     out.par_chunks_exact_mut(width)
         .enumerate()
         .with_max_len(1)
         .for_each(|(y, row)| {
-            let rows = y.saturating_sub(COVERED_REACH_PX)..(y + COVERED_REACH_PX + 1).min(height);
+            let rows = y.saturating_sub(RIDGE_RADIUS_PX)..(y + RIDGE_RADIUS_PX + 1).min(height);
             for (top_y, ridge) in
                 rows.flat_map(|top_y| ridges[top_y].iter().map(move |r| (top_y, r)))
             {
                 let colours = ends_of(ridge.x, top_y, DIRECTIONS[ridge.direction]);
-                let columns = ridge.x.saturating_sub(COVERED_REACH_PX)
-                    ..(ridge.x + COVERED_REACH_PX + 1).min(width);
+                let columns = ridge.x.saturating_sub(RIDGE_RADIUS_PX)
+                    ..(ridge.x + RIDGE_RADIUS_PX + 1).min(width);
                 for x in columns {
                     let z = &mut row[x];
                     if ridge.inverse > 1.0 / *z
@@ -941,6 +948,27 @@ mod tests {
     }
 
     #[test]
+    fn a_blended_line_gets_its_depth_back_to_its_end() {
+        // Rows 0 to 10 of column 7 hold the line. Tops within ALONG_REACH_PX of its end are no
+        // line's (it does not go on), but the tops before them reach its last pixels.
+        let (width, height) = (15, 21);
+        let (line, _) = thin_line(7);
+        let mut exact = vec![10.0f32; width * height];
+        exact[..11 * width].copy_from_slice(&line[..11 * width]);
+        let mut colour = vec![0.8f32; width * height * 3];
+        for y in 0..11 {
+            colour[(y * width + 7) * 3..][..3].copy_from_slice(&[0.2, 0.15, 0.1]);
+        }
+        let blended = blended_across(&exact, width, 3);
+        // The lift alone: the snapping after it would take the last pixels to the line's side.
+        let lifted = lift_thin_ridges(&colour, &blended, width, 1.0);
+        for y in 0..11 {
+            let z = lifted[y * width + 7];
+            assert!((z - 1.0).abs() < 0.01, "line pixel ({y}, 7): {z} m");
+        }
+    }
+
+    #[test]
     fn a_blended_line_beside_another_gets_its_depth_back() {
         // A line at 1 m and, 8 px from it, a fainter one at 5 m, both blended over 7 px: the
         // first line's profile ends on the second's blend, past the far side between them.
@@ -1129,6 +1157,40 @@ mod tests {
         let (depth, colour) = textured_surface(15, |x, _| (3..=11).contains(&x));
         let sharpened = sharpen_depth_edges(&colour, &depth, 15, Some(1.0)).unwrap();
         assert_eq!(sharpened, depth);
+    }
+
+    #[test]
+    fn a_textured_corners_blend_is_not_lifted_nearer_than_its_surface() {
+        // A board at 2 m before a wall at 6 m, its depth blended over 7 x 7 near its edges. Near
+        // the corner, across its diagonal, the blend is a ridge with far ends, and the board's
+        // texture undercounts its coverage: the estimate lands well nearer than 2 m. Along the
+        // diagonal the ridge runs into the board's own depth.
+        let width = 41;
+        let mut depth = vec![6.0f32; width * width];
+        let mut colour = vec![0.3f32; width * width * 3];
+        for (i, z) in depth.iter_mut().enumerate() {
+            let (x, y) = (i % width, i / width);
+            if x >= 16 && y >= 16 {
+                *z = 2.0;
+                let shade = 0.5 + 0.05 * ((7 * x + 13 * y) % 5) as f32;
+                colour[i * 3..][..3].copy_from_slice(&[shade; 3]);
+            }
+        }
+        let blended: Vec<f32> = (0..depth.len())
+            .map(|i| {
+                let (x, y) = ((i % width) as isize, (i / width) as isize);
+                let clamp = |v: isize| v.clamp(0, width as isize - 1) as usize;
+                let inverse: f32 = (-3..=3)
+                    .flat_map(|dy| (-3..=3).map(move |dx| (clamp(x + dx), clamp(y + dy))))
+                    .map(|(sx, sy)| 1.0 / depth[sy * width + sx])
+                    .sum();
+                49.0 / inverse
+            })
+            .collect();
+        let sharpened = sharpen_depth_edges(&colour, &blended, width, Some(1.0)).unwrap();
+        for (i, &z) in sharpened.iter().enumerate() {
+            assert!(z >= 1.99, "({}, {}): {z} m", i % width, i / width);
+        }
     }
 
     #[test]
