@@ -39,8 +39,11 @@ pub const RIDGE_RADIUS_PX: usize = 6;
 /// ends) at the profile's far side, whose depth they then give.
 pub const RIDGE_LEVEL_SHARE: f32 = 0.05;
 /// A thin structure blended by a network keeps a top of at most this many pixels along its
-/// profile (a 1 px hair blended over 7 px leaves a plateau 7 px wide).
+/// profile (a 1 px hair blended over 7 px leaves a plateau 7 px wide)...
 pub const MAX_BLENDED_TOP_PX: usize = 7;
+/// ...and its depth spreads over at least this many pixels of it; exact depth of a hair
+/// sampled at pixel centres is near in a pixel or two and far beside them.
+pub const MIN_BLEND_PX: usize = 5;
 /// A profile's ends lie below this share of its span above its least inverse depth: at its far
 /// side, or where structures are dense, on a neighbour's blend.
 pub const DENSE_END_SHARE: f32 = 0.5;
@@ -254,6 +257,17 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             // A blend spreads a thin structure over at most a blend's width: a wider top is a
             // surface of its own (exact depth), or a fattened one.
             if profile().filter(|&v| v >= top - level).count() > MAX_BLENDED_TOP_PX {
+                continue;
+            }
+            // A blend spreads a structure's depth over a few pixels each way: a ridge narrower
+            // than that is a structure's own depth (where the structure is thinner than the
+            // pixels that sampled its depth, its coverage is less than its mass).
+            let on_ridge_towards = |side: isize| {
+                (1..=radius)
+                    .take_while(|&k| inverse[at(x, y, side * k, step)] > far + level)
+                    .count()
+            };
+            if 1 + on_ridge_towards(-1) + on_ridge_towards(1) < MIN_BLEND_PX {
                 continue;
             }
             // Above this a pixel is of the ridge's depth, not the far side's.
