@@ -259,19 +259,19 @@ fn lift_thin_ridges(colour: &[f32], depth: &[f32], width: usize, nearest: f32) -
             if profile().filter(|&v| v >= top - level).count() > MAX_BLENDED_TOP_PX {
                 continue;
             }
+            // Above this a pixel is of the ridge's depth, not the far side's.
+            let on_ridge = far + level;
             // A blend spreads a structure's depth over a few pixels each way: a ridge narrower
             // than that is a structure's own depth (where the structure is thinner than the
             // pixels that sampled its depth, its coverage is less than its mass).
             let on_ridge_towards = |side: isize| {
                 (1..=radius)
-                    .take_while(|&k| inverse[at(x, y, side * k, step)] > far + level)
+                    .take_while(|&k| inverse[at(x, y, side * k, step)] > on_ridge)
                     .count()
             };
             if 1 + on_ridge_towards(-1) + on_ridge_towards(1) < MIN_BLEND_PX {
                 continue;
             }
-            // Above this a pixel is of the ridge's depth, not the far side's.
-            let on_ridge = far + level;
             // A line goes on along itself both ways; a surface's corner, as thin as a line near
             // its tip across the diagonal out of it, ends a few pixels along that diagonal one
             // way, and runs into the surface the other way.
@@ -1153,7 +1153,7 @@ mod tests {
 
     #[test]
     fn a_textured_corners_blend_is_not_lifted_nearer_than_its_surface() {
-        // A board at 2 m before a wall at 6 m, its depth blended over 7 x 7 near its edges. Near
+        // A board at 2 m before a wall at 6 m, its depth blended over 7 x 7. Near
         // the corner, across its diagonal, the blend is a ridge with far ends, and the board's
         // texture undercounts its coverage: the estimate lands well nearer than 2 m. Along the
         // diagonal the ridge runs into the board's own depth.
