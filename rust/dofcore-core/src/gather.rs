@@ -365,21 +365,27 @@ impl<'a> Gather<'a> {
     }
 
     /// For each source row y + dy (dy = -half_width..=half_width), the largest kernel radius
-    /// in the columns the pixels of this TILE-wide segment of row y search.
-    fn fill_row_reach(&self, y: usize, tile: usize, half_width: usize, row_reach: &mut Vec<f32>) {
+    /// in the columns the pixels of this TILE-wide segment of row y search, and its span.
+    fn fill_row_reach(&self, y: usize, tile: usize, half_width: usize, row_reach: &mut RowReach) {
         let (width, height) = (self.sources.width, self.sources.height);
         let first = (tile * TILE).saturating_sub(half_width) / TILE;
         let last = ((tile * TILE + TILE - 1 + half_width).min(width - 1)) / TILE;
-        row_reach.clear();
-        row_reach.extend((-(half_width as isize)..=half_width as isize).map(|dy| {
+        let rows = -(half_width as isize)..=half_width as isize;
+        row_reach.radius.clear();
+        row_reach.radius.extend(rows.clone().map(|dy| {
             let source_y = (y as isize + dy).clamp(0, height as isize - 1) as usize;
             let segments = &self.segment_radius[source_y * self.tiles_x..][first..=last];
             segments.iter().copied().fold(-1.0f32, f32::max)
         }));
+        row_reach.span.clear();
+        row_reach.span.extend(
+            rows.zip(&row_reach.radius)
+                .map(|(dy, &radius)| row_span(radius, dy, half_width as isize)),
+        );
     }
 
     #[inline(always)]
-    fn layers(&self, x: usize, y: usize, centre: &Centre, row_reach: &[f32]) -> [Layer; 3] {
+    fn layers(&self, x: usize, y: usize, centre: &Centre, row_reach: &RowReach) -> [Layer; 3] {
         match lanes::vectors() {
             // SAFETY: vectors() found the instructions on this CPU.
             #[cfg(target_arch = "x86_64")]
@@ -401,7 +407,7 @@ impl<'a> Gather<'a> {
         x: usize,
         y: usize,
         centre: &Centre,
-        row_reach: &[f32],
+        row_reach: &RowReach,
     ) -> [Layer; 3] {
         self.layers_with::<lanes::Avx512Sums>(x, y, centre, row_reach)
     }
@@ -414,7 +420,7 @@ impl<'a> Gather<'a> {
         x: usize,
         y: usize,
         centre: &Centre,
-        row_reach: &[f32],
+        row_reach: &RowReach,
     ) -> [Layer; 3] {
         self.layers_with::<lanes::Avx2Sums>(x, y, centre, row_reach)
     }
@@ -426,7 +432,7 @@ impl<'a> Gather<'a> {
         x: usize,
         y: usize,
         centre: &Centre,
-        row_reach: &[f32],
+        row_reach: &RowReach,
     ) -> [Layer; 3] {
         // A flat surface's groups need no per-source plane: most centres, at full speed.
         match (self.sources.mass.is_empty(), centre.slope == [0.0, 0.0]) {
@@ -450,7 +456,7 @@ impl<'a> Gather<'a> {
         x: usize,
         y: usize,
         centre: &Centre,
-        row_reach: &[f32],
+        row_reach: &RowReach,
     ) -> [Layer; 3] {
         let Sources {
             rgb,
@@ -466,7 +472,7 @@ impl<'a> Gather<'a> {
             radius: centre_radius,
             inverse_area: centre_inverse_area,
         } = *centre;
-        let half_width = (row_reach.len() / 2) as isize;
+        let half_width = (row_reach.radius.len() / 2) as isize;
         let mass_of = |source: usize| if WEIGHTED { mass[source] } else { 1.0 };
         let weighed = |weight: f32, mass: f32| if WEIGHTED { weight * mass } else { weight };
         let radius_per_coc = 0.5 / self.sources.scale;
@@ -475,19 +481,23 @@ impl<'a> Gather<'a> {
         let mut surface = Layer::default();
         let mut behind = Layer::default();
         let mut sums = V::default();
-        for (dy, &reach) in (-half_width..=half_width).zip(row_reach) {
+        let rows = (-half_width..=half_width)
+            .zip(&row_reach.radius)
+            .zip(&row_reach.span);
+        for ((dy, &reach), &reach_span) in rows {
             if reach < 0.0 {
                 continue;
             }
-            // No kernel in this row, nor the centre's own (the behind group's), reaches past
-            // rho = radius + 0.5, and rho is at least the Euclidean distance; one pixel of margin
-            // for the rounding of the norm table.
-            let extent = f64::from(reach.max(centre_radius)) + 1.5;
-            let span_squared = extent * extent - (dy * dy) as f64;
-            if span_squared <= 0.0 {
+            // Neither a kernel in this row nor the centre's own (the behind group's) reaches
+            // further than the larger one's span (the tile's, worked out once for its pixels).
+            let span = if centre_radius <= reach {
+                reach_span
+            } else {
+                row_span(centre_radius, dy, half_width)
+            };
+            if span < 0 {
                 continue;
             }
-            let span = (span_squared.sqrt() as isize).min(half_width);
             // Outside the frame the scene continues as its edge pixels.
             let source_y = (y as isize + dy).clamp(0, height as isize - 1) as usize;
             let row = source_y * width;
@@ -656,7 +666,7 @@ pub(crate) fn run<const N: usize>(
         .with_max_len(1)
         .for_each(|(row_index, row)| {
             let y = first_row + row_index;
-            let mut reaches = vec![Vec::new(); gathers.len()];
+            let mut reaches = vec![RowReach::default(); gathers.len()];
             for (tile, pixels) in row.chunks_mut(TILE * N).enumerate() {
                 let first = tile * TILE;
                 if !(first..first + pixels.len() / N).any(|x| wanted(x, y)) {
@@ -692,6 +702,28 @@ pub(crate) fn run<const N: usize>(
                 }
             }
         });
+}
+
+/// The source rows around one tile of centres: each row's largest kernel radius (-1: no source),
+/// and `row_span` of it.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RowReach {
+    radius: Vec<f32>,
+    span: Vec<isize>,
+}
+
+/// How many columns either way of the centre a kernel of `radius` can reach in the row `dy`
+/// away, at most `half_width`; -1: none. No kernel reaches past rho = radius + 0.5, and rho is at
+/// least the Euclidean distance; one pixel of margin for the rounding of the norm table. Never
+/// smaller for a larger radius, so the larger of two radii has the larger span.
+fn row_span(radius: f32, dy: isize, half_width: isize) -> isize {
+    let extent = f64::from(radius) + 1.5;
+    let span_squared = extent * extent - (dy * dy) as f64;
+    if span_squared <= 0.0 {
+        -1
+    } else {
+        (span_squared.sqrt() as isize).min(half_width)
+    }
 }
 
 /// Premultiplied colour and total weight of one depth group.
@@ -1189,6 +1221,32 @@ mod tests {
                     );
                     // The centre (rho = 0) is always at least half covered: no division by zero.
                     prop_assert!(table.area(radius) >= 0.5);
+                    Ok(())
+                },
+            );
+        }
+
+        /// A row's span covers every offset a kernel of its radius reaches (rho = radius + 0.5,
+        /// at least the Euclidean distance), and the span of the larger of two radii is the
+        /// larger span: a gather may take the tile's span wherever its centre's radius is not
+        /// larger.
+        #[test]
+        fn a_rows_span_covers_its_kernels_reach() {
+            fuzz(
+                "row span",
+                (0.0f32..200.0, 0.0f32..200.0, -250isize..250, 0isize..250),
+                |(radius, other, dy, half_width)| {
+                    let span = row_span(radius, dy, half_width);
+                    let reach = f64::from(radius) + 0.5;
+                    for dx in 0..=half_width {
+                        if ((dx * dx + dy * dy) as f64).sqrt() <= reach {
+                            prop_assert!(dx <= span, "dx {dx} beyond span {span}");
+                        }
+                    }
+                    prop_assert_eq!(
+                        row_span(radius.max(other), dy, half_width),
+                        span.max(row_span(other, dy, half_width))
+                    );
                     Ok(())
                 },
             );
