@@ -605,6 +605,10 @@ impl<'a> Gather<'a> {
                     inverse_area: centre_inverse_area,
                 };
                 let done = sums.add::<SLOPED>(&inside, &row_centre);
+                if done == n && (inside_from, inside_to) == (-span, span) {
+                    // All in the vectors: the row's scalar sums are zero.
+                    continue;
+                }
                 // The sources the vectors left (all of them without vectors), one by one.
                 let columns = inside.coc[done..]
                     .iter()
