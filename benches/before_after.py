@@ -8,7 +8,7 @@ OTHER_PYTHON: an interpreter with the other build installed (for instance a venv
 `maturin build --release` of an older commit). Prints each side's median and their ratio.
 --depth-edges times the depth-edge step alone (`dofcore.depth_edges.sharpen_depth_edges`).
 Each round times one call in a fresh process; --warm times the fastest of three calls after a
-first one in that process (what a slider drag sees: the pool started, the memory returned once).
+first one in that process (what a slider drag sees: the process and its thread pool started).
 """
 
 from __future__ import annotations
