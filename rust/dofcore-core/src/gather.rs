@@ -5,9 +5,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
-use crate::aperture::{coverage, Aperture, KernelTable};
+use crate::aperture::{Aperture, KernelTable};
 use crate::error::DofError;
-use crate::lanes::{self, RowSums, Span};
+use crate::lanes;
 use crate::memory::release_freed_memory;
 
 /// Samples whose signed CoC is within this many pixels of what the centre's surface would have
@@ -25,8 +25,9 @@ pub const MAX_BLUR_DIAMETER_PX: usize = 4096;
 /// More worker threads than this is a mistake, not a machine: refused rather than spawned.
 pub const MAX_THREADS: usize = 1024;
 
-/// Side of the square tiles over which the search window is bounded.
-const TILE: usize = 16;
+/// Side of the square tiles over which the search window is bounded: a row of a tile is
+/// gathered in one set of lanes, a pixel each.
+const TILE: usize = lanes::LANES;
 
 /// A linear-light RGB image, row-major and interleaved (height x width x 3).
 #[derive(Debug, Clone, Copy)]
@@ -282,8 +283,6 @@ pub(crate) struct Gather<'a> {
     tile_half_width: Vec<usize>,
     /// Largest kernel radius in each row's TILE-wide segments (row-major, tiles_x per row).
     segment_radius: Vec<f32>,
-    /// The mass of the photo's pixels, one row of the kernel table long.
-    ones: Vec<f32>,
 }
 
 impl<'a> Gather<'a> {
@@ -334,7 +333,6 @@ impl<'a> Gather<'a> {
             tiles_x,
             tile_half_width,
             segment_radius,
-            ones: vec![1.0; 2 * kernels.half_width() + 1],
         }
     }
 
@@ -384,103 +382,84 @@ impl<'a> Gather<'a> {
         );
     }
 
-    #[inline(always)]
-    fn layers(&self, x: usize, y: usize, centre: &Centre, row_reach: &RowReach) -> [Layer; 3] {
+    /// The three depth groups of this grid's sources around the centres of one tile (TILE
+    /// cells from `first` in row y, their largest kernel radius `largest_radius`), one lane
+    /// each. `row_reach` bounds the sources' radii row by row (-1: no source): rows and columns
+    /// that no kernel reaches from there are skipped (they would add exactly zero).
+    fn tile_sums(
+        &self,
+        y: usize,
+        first: usize,
+        centres: &lanes::Centres,
+        largest_radius: f32,
+        row_reach: &RowReach,
+        row: &mut lanes::Row,
+    ) -> lanes::Sums {
         match lanes::vectors() {
             // SAFETY: vectors() found the instructions on this CPU.
             #[cfg(target_arch = "x86_64")]
-            lanes::Vectors::Avx512 => unsafe { self.layers_avx512(x, y, centre, row_reach) },
+            lanes::Vectors::Avx512 => unsafe {
+                self.tile_sums_avx512(y, first, centres, largest_radius, row_reach, row)
+            },
             // SAFETY: as above.
             #[cfg(target_arch = "x86_64")]
-            lanes::Vectors::Avx2 => unsafe { self.layers_avx2(x, y, centre, row_reach) },
-            // SAFETY: the scalar sums need no instructions.
-            _ => unsafe { self.layers_with::<lanes::Scalar>(x, y, centre, row_reach) },
+            lanes::Vectors::Avx2 => unsafe {
+                self.tile_sums_avx2(y, first, centres, largest_radius, row_reach, row)
+            },
+            _ => self.tile_sums_with(y, first, centres, largest_radius, row_reach, row),
         }
     }
 
-    /// The gather compiled for AVX-512: sixteen sources at a time. SAFETY: the CPU must have
-    /// AVX-512F.
+    /// The lanes compiled for AVX-512. SAFETY: the CPU must have AVX-512F.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,avx512f")]
-    unsafe fn layers_avx512(
+    unsafe fn tile_sums_avx512(
         &self,
-        x: usize,
         y: usize,
-        centre: &Centre,
+        first: usize,
+        centres: &lanes::Centres,
+        largest_radius: f32,
         row_reach: &RowReach,
-    ) -> [Layer; 3] {
-        self.layers_with::<lanes::Avx512Sums>(x, y, centre, row_reach)
+        row: &mut lanes::Row,
+    ) -> lanes::Sums {
+        self.tile_sums_with(y, first, centres, largest_radius, row_reach, row)
     }
 
-    /// The gather compiled for AVX2. SAFETY: the CPU must have AVX2.
+    /// The lanes compiled for AVX2. SAFETY: the CPU must have AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn layers_avx2(
+    unsafe fn tile_sums_avx2(
         &self,
-        x: usize,
         y: usize,
-        centre: &Centre,
+        first: usize,
+        centres: &lanes::Centres,
+        largest_radius: f32,
         row_reach: &RowReach,
-    ) -> [Layer; 3] {
-        self.layers_with::<lanes::Avx2Sums>(x, y, centre, row_reach)
+        row: &mut lanes::Row,
+    ) -> lanes::Sums {
+        self.tile_sums_with(y, first, centres, largest_radius, row_reach, row)
     }
 
-    /// SAFETY: the CPU must have the instructions of `V`.
+    /// The sums, inlined into each CPU's version.
     #[inline(always)]
-    unsafe fn layers_with<V: RowSums>(
+    fn tile_sums_with(
         &self,
-        x: usize,
         y: usize,
-        centre: &Centre,
+        first: usize,
+        centres: &lanes::Centres,
+        largest_radius: f32,
         row_reach: &RowReach,
-    ) -> [Layer; 3] {
-        // A flat surface's groups need no per-source plane: most centres, at full speed.
-        match (self.sources.mass.is_empty(), centre.slope == [0.0, 0.0]) {
-            (true, true) => self.layers_of::<V, false, false>(x, y, centre, row_reach),
-            (true, false) => self.layers_of::<V, false, true>(x, y, centre, row_reach),
-            (false, true) => self.layers_of::<V, true, false>(x, y, centre, row_reach),
-            (false, false) => self.layers_of::<V, true, true>(x, y, centre, row_reach),
-        }
-    }
-
-    /// The three depth groups of this grid's sources around `centre`, at cell (x, y).
-    /// `row_reach` bounds the sources' radii row by row (-1: no source): rows and columns that
-    /// no kernel reaches from there are skipped (they would add exactly zero). WEIGHTED: the
-    /// sources carry a mass. SLOPED: the centre's surface has a slope (else its CoC is the same
-    /// at every source: the plane below is then exactly the centre's CoC). The sources inside
-    /// the frame are summed in `V`'s vectors where it has them.
-    /// SAFETY: the CPU must have the instructions of `V`.
-    #[inline(always)]
-    unsafe fn layers_of<V: RowSums, const WEIGHTED: bool, const SLOPED: bool>(
-        &self,
-        x: usize,
-        y: usize,
-        centre: &Centre,
-        row_reach: &RowReach,
-    ) -> [Layer; 3] {
+        row: &mut lanes::Row,
+    ) -> lanes::Sums {
         let Sources {
-            rgb,
-            coc,
             mass,
-            width,
             height,
+            scale,
             ..
         } = self.sources;
-        let Centre {
-            coc: centre_coc,
-            slope: [slope_x, slope_y],
-            radius: centre_radius,
-            inverse_area: centre_inverse_area,
-        } = *centre;
         let half_width = (row_reach.radius.len() / 2) as isize;
-        let mass_of = |source: usize| if WEIGHTED { mass[source] } else { 1.0 };
-        let weighed = |weight: f32, mass: f32| if WEIGHTED { weight * mass } else { weight };
-        let radius_per_coc = 0.5 / self.sources.scale;
-
-        let mut near = Layer::default();
-        let mut surface = Layer::default();
-        let mut behind = Layer::default();
-        let mut sums = V::default();
+        let h = self.kernels.half_width() as isize;
+        let mut sums = lanes::Sums::default();
         let rows = (-half_width..=half_width)
             .zip(&row_reach.radius)
             .zip(&row_reach.span);
@@ -488,156 +467,55 @@ impl<'a> Gather<'a> {
             if reach < 0.0 {
                 continue;
             }
-            // Neither a kernel in this row nor the centre's own (the behind group's) reaches
-            // further than the larger one's span (the tile's, worked out once for its pixels).
-            let span = if centre_radius <= reach {
+            // Neither a kernel in this row nor a centre's own (the behind group's) reaches
+            // further than the larger one's span (the row's, worked out once for the tile).
+            let span = if largest_radius <= reach {
                 reach_span
             } else {
-                row_span(centre_radius, dy, half_width)
+                row_span(largest_radius, dy, half_width)
             };
             if span < 0 {
                 continue;
             }
             // Outside the frame the scene continues as its edge pixels.
             let source_y = (y as isize + dy).clamp(0, height as isize - 1) as usize;
-            let row = source_y * width;
+            row.fill(
+                self.sources,
+                &self.inverse_area,
+                source_y,
+                first as isize - span,
+                2 * span as usize,
+            );
             // The source's kernel seen at offset centre - source = (-dx, -dy); in front of the
             // focus plane the aperture image is point-reflected: rho(dx, dy) then, else
-            // rho(-dx, -dy), read from the table rows of dy and -dy.
-            let (rho_front, rho_behind) = (self.kernels.row(dy), self.kernels.row(-dy));
-            let h = self.kernels.half_width() as isize;
-            let mut rows = [Layer::default(); 3];
-            // The CoC of the centre's surface along this row (docs/model.md 5.2).
-            let row_expected = if SLOPED {
-                centre_coc + slope_y * dy as f32
-            } else {
-                centre_coc
-            };
-            // One source: its column offset, CoC, 1 / kernel area, mass, light, and the norm of
-            // its offset either way.
-            let add = |rows: &mut [Layer; 3],
-                       dx: f32,
-                       source_coc: f32,
-                       inverse_area: f32,
-                       mass: f32,
-                       colour: &[f32],
-                       front: f32,
-                       back: f32| {
-                let expected = if SLOPED {
-                    row_expected + slope_x * dx
-                } else {
-                    row_expected
-                };
-                let (nearer_than, farther_than) = (
-                    expected - SAME_SURFACE_TOLERANCE_PX,
-                    expected + SAME_SURFACE_TOLERANCE_PX,
-                );
-                let source_radius = source_coc.abs() * radius_per_coc;
-                let rho = if source_coc < 0.0 { front } else { back };
-                let (near, behind) = (source_coc < nearer_than, source_coc > farther_than);
-                // The source's weight: its own kernel's, or for the behind group, seen through the
-                // gaps of the centre's surface, the wider kernel's: where the centre is the
-                // blurrier, its own kernel bounds the estimate of what it hides.
-                let weight = |behind: bool| {
-                    let (radius, inverse_area) = if behind {
-                        (
-                            centre_radius.max(source_radius),
-                            centre_inverse_area.min(inverse_area),
-                        )
-                    } else {
-                        (source_radius, inverse_area)
-                    };
-                    weighed(coverage(radius, rho) * inverse_area, mass)
-                };
-                if SLOPED {
-                    // On a sloped surface sources flip between groups from one to the next, which
-                    // a branch predictor cannot follow: the group without a branch.
-                    rows[usize::from(!near) + usize::from(behind)].add(colour, weight(behind));
-                } else if near {
-                    rows[0].add(colour, weight(false));
-                } else if !behind {
-                    rows[1].add(colour, weight(false));
-                } else {
-                    rows[2].add(colour, weight(true));
-                }
-            };
-            let at = |dx: isize, source: usize| {
-                let (front, back) = (rho_front[(h + dx) as usize], rho_behind[(h - dx) as usize]);
-                let colour = &rgb[source * 3..source * 3 + 3];
-                (
-                    coc[source],
-                    self.inverse_area[source],
-                    mass_of(source),
-                    colour,
+            // rho(-dx, -dy), read from the table rows of dy and -dy (the latter from the right).
+            let offsets = (h - span) as usize..=(h + span) as usize;
+            let front = &self.kernels.row(dy)[offsets.clone()];
+            let back_reversed = &self.kernels.row(-dy)[offsets];
+            let radius_per_coc = 0.5 / scale;
+            if mass.is_empty() {
+                lanes::add_row::<false>(
+                    &mut sums,
+                    row,
+                    centres,
+                    dy as f32,
                     front,
-                    back,
-                )
-            };
-            // Left of the frame, inside it, right of it: the same order as dx.
-            let x = x as isize;
-            let (inside_from, inside_to) = ((-x).max(-span), (width as isize - 1 - x).min(span));
-            for dx in -span..inside_from {
-                let (c, a, m, colour, front, back) = at(dx, row);
-                add(&mut rows, dx as f32, c, a, m, colour, front, back);
-            }
-            if inside_from <= inside_to {
-                let first = row + (x + inside_from) as usize;
-                let n = (inside_to - inside_from + 1) as usize;
-                let inside = Span {
-                    coc: &coc[first..first + n],
-                    inverse_area: &self.inverse_area[first..first + n],
-                    mass: if WEIGHTED {
-                        &mass[first..first + n]
-                    } else {
-                        &self.ones[..n]
-                    },
-                    rgb: &rgb[3 * first..3 * (first + n)],
-                    front: &rho_front[(h + inside_from) as usize..=(h + inside_to) as usize],
-                    back_reversed: &rho_behind
-                        [(h - inside_to) as usize..=(h - inside_from) as usize],
-                };
-                let row_centre = lanes::Centre {
-                    dx0: inside_from as f32,
-                    expected: row_expected,
-                    slope_x,
+                    back_reversed,
                     radius_per_coc,
-                    radius: centre_radius,
-                    inverse_area: centre_inverse_area,
-                };
-                let done = sums.add::<SLOPED>(&inside, &row_centre);
-                if done == n && (inside_from, inside_to) == (-span, span) {
-                    // All in the vectors: the row's scalar sums are zero.
-                    continue;
-                }
-                // The sources the vectors left (all of them without vectors), one by one.
-                let columns = inside.coc[done..]
-                    .iter()
-                    .zip(&inside.inverse_area[done..])
-                    .zip(&inside.mass[done..]);
-                let colours = inside.rgb[3 * done..].chunks_exact(3);
-                let backs = inside.back_reversed[..n - done].iter().rev();
-                // The offset counted in float: whole numbers, so exactly `dx as f32`.
-                let mut dx = inside_from as f32 + done as f32;
-                for ((((&c, &a), &m), colour), (&front, &back)) in columns
-                    .zip(colours)
-                    .zip(inside.front[done..].iter().zip(backs))
-                {
-                    add(&mut rows, dx, c, a, m, colour, front, back);
-                    dx += 1.0;
-                }
+                );
+            } else {
+                lanes::add_row::<true>(
+                    &mut sums,
+                    row,
+                    centres,
+                    dy as f32,
+                    front,
+                    back_reversed,
+                    radius_per_coc,
+                );
             }
-            for dx in inside_to + 1..=span {
-                let (c, a, m, colour, front, back) = at(dx, row + width - 1);
-                add(&mut rows, dx as f32, c, a, m, colour, front, back);
-            }
-            let [row_near, row_surface, row_behind] = rows;
-            near.merge(&row_near);
-            surface.merge(&row_surface);
-            behind.merge(&row_behind);
         }
-        let mut layers = [near, surface, behind];
-        sums.finish(&mut layers);
-        layers
+        sums
     }
 }
 
@@ -671,9 +549,16 @@ pub(crate) fn run<const N: usize>(
         .for_each(|(row_index, row)| {
             let y = first_row + row_index;
             let mut reaches = vec![RowReach::default(); gathers.len()];
+            let mut sources = lanes::Row::default();
             for (tile, pixels) in row.chunks_mut(TILE * N).enumerate() {
                 let first = tile * TILE;
-                if !(first..first + pixels.len() / N).any(|x| wanted(x, y)) {
+                let count = pixels.len() / N;
+                let found: [Option<Centre>; TILE] = std::array::from_fn(|i| {
+                    (i < count && wanted(first + i, y))
+                        .then(|| centres.centre(first + i, y))
+                        .flatten()
+                });
+                if found.iter().all(Option::is_none) {
                     continue;
                 }
                 let tile_index = (y / TILE) * centres.tiles_x + tile;
@@ -685,24 +570,37 @@ pub(crate) fn run<const N: usize>(
                 for (gather, reach) in gathers.iter().zip(&mut reaches) {
                     gather.fill_row_reach(y, tile, half_width, reach);
                 }
-                for (i, pixel) in pixels.chunks_exact_mut(N).enumerate() {
-                    let x = first + i;
-                    let Some(centre) = wanted(x, y).then(|| centres.centre(x, y)).flatten() else {
-                        continue;
-                    };
-                    let mut parts = gathers.iter().zip(&reaches);
-                    let Some((gather, reach)) = parts.next() else {
-                        continue;
-                    };
-                    let mut layers = gather.layers(x, y, &centre, reach);
-                    for (gather, reach) in parts {
-                        for (total, part) in
-                            layers.iter_mut().zip(gather.layers(x, y, &centre, reach))
-                        {
-                            total.merge(&part);
-                        }
+                let mut lane_centres = lanes::Centres::default();
+                let mut largest_radius = 0.0f32;
+                for (lane, centre) in found.iter().enumerate() {
+                    if let Some(centre) = centre {
+                        lane_centres.coc[lane] = centre.coc;
+                        [lane_centres.slope_x[lane], lane_centres.slope_y[lane]] = centre.slope;
+                        lane_centres.radius[lane] = centre.radius;
+                        lane_centres.inverse_area[lane] = centre.inverse_area;
+                        largest_radius = largest_radius.max(centre.radius);
                     }
-                    pixel.copy_from_slice(&finish(x, y, layers));
+                }
+                let mut totals = lanes::Sums::default();
+                for (gather, reach) in gathers.iter().zip(&reaches) {
+                    let sums = gather.tile_sums(
+                        y,
+                        first,
+                        &lane_centres,
+                        largest_radius,
+                        reach,
+                        &mut sources,
+                    );
+                    lanes::add(&mut totals, &sums);
+                }
+                for (lane, pixel) in pixels.chunks_exact_mut(N).enumerate() {
+                    if found[lane].is_some() {
+                        pixel.copy_from_slice(&finish(
+                            first + lane,
+                            y,
+                            lanes::layers(&totals, lane),
+                        ));
+                    }
                 }
             }
         });
@@ -1101,6 +999,7 @@ mod tests {
 
     mod fuzz {
         use super::super::*;
+        use crate::aperture::coverage;
         use proptest::prelude::*;
         use proptest::test_runner::{TestCaseError, TestRunner};
 
