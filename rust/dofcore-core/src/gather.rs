@@ -382,31 +382,18 @@ impl<'a> Gather<'a> {
         );
     }
 
-    /// The three depth groups of this grid's sources around the centres of one tile (TILE
-    /// cells from `first` in row y, their largest kernel radius `largest_radius`), one lane
-    /// each. `row_reach` bounds the sources' radii row by row (-1: no source): rows and columns
+    /// The three depth groups of this grid's sources around the centres of a tile's row, one
+    /// lane each. `row_reach` bounds the sources' radii row by row (-1: no source): rows and columns
     /// that no kernel reaches from there are skipped (they would add exactly zero).
-    fn tile_sums(
-        &self,
-        y: usize,
-        first: usize,
-        centres: &lanes::Centres,
-        largest_radius: f32,
-        row_reach: &RowReach,
-        row: &mut lanes::Row,
-    ) -> lanes::Sums {
+    fn tile_sums(&self, tile: &Tile, row_reach: &RowReach, row: &mut lanes::Row) -> lanes::Sums {
         match lanes::vectors() {
             // SAFETY: vectors() found the instructions on this CPU.
             #[cfg(target_arch = "x86_64")]
-            lanes::Vectors::Avx512 => unsafe {
-                self.tile_sums_avx512(y, first, centres, largest_radius, row_reach, row)
-            },
+            lanes::Vectors::Avx512 => unsafe { self.tile_sums_avx512(tile, row_reach, row) },
             // SAFETY: as above.
             #[cfg(target_arch = "x86_64")]
-            lanes::Vectors::Avx2 => unsafe {
-                self.tile_sums_avx2(y, first, centres, largest_radius, row_reach, row)
-            },
-            _ => self.tile_sums_with(y, first, centres, largest_radius, row_reach, row),
+            lanes::Vectors::Avx2 => unsafe { self.tile_sums_avx2(tile, row_reach, row) },
+            _ => self.tile_sums_with(tile, row_reach, row),
         }
     }
 
@@ -415,14 +402,11 @@ impl<'a> Gather<'a> {
     #[target_feature(enable = "avx2,avx512f")]
     unsafe fn tile_sums_avx512(
         &self,
-        y: usize,
-        first: usize,
-        centres: &lanes::Centres,
-        largest_radius: f32,
+        tile: &Tile,
         row_reach: &RowReach,
         row: &mut lanes::Row,
     ) -> lanes::Sums {
-        self.tile_sums_with(y, first, centres, largest_radius, row_reach, row)
+        self.tile_sums_with(tile, row_reach, row)
     }
 
     /// The lanes compiled for AVX2. SAFETY: the CPU must have AVX2.
@@ -430,24 +414,18 @@ impl<'a> Gather<'a> {
     #[target_feature(enable = "avx2")]
     unsafe fn tile_sums_avx2(
         &self,
-        y: usize,
-        first: usize,
-        centres: &lanes::Centres,
-        largest_radius: f32,
+        tile: &Tile,
         row_reach: &RowReach,
         row: &mut lanes::Row,
     ) -> lanes::Sums {
-        self.tile_sums_with(y, first, centres, largest_radius, row_reach, row)
+        self.tile_sums_with(tile, row_reach, row)
     }
 
     /// The sums, inlined into each CPU's version.
     #[inline(always)]
     fn tile_sums_with(
         &self,
-        y: usize,
-        first: usize,
-        centres: &lanes::Centres,
-        largest_radius: f32,
+        tile: &Tile,
         row_reach: &RowReach,
         row: &mut lanes::Row,
     ) -> lanes::Sums {
@@ -457,6 +435,12 @@ impl<'a> Gather<'a> {
             scale,
             ..
         } = self.sources;
+        let Tile {
+            y,
+            first,
+            ref centres,
+            largest_radius,
+        } = *tile;
         let half_width = (row_reach.radius.len() / 2) as isize;
         let h = self.kernels.half_width() as isize;
         let mut sums = lanes::Sums::default();
@@ -490,29 +474,16 @@ impl<'a> Gather<'a> {
             // focus plane the aperture image is point-reflected: rho(dx, dy) then, else
             // rho(-dx, -dy), read from the table rows of dy and -dy (the latter from the right).
             let offsets = (h - span) as usize..=(h + span) as usize;
-            let front = &self.kernels.row(dy)[offsets.clone()];
-            let back_reversed = &self.kernels.row(-dy)[offsets];
-            let radius_per_coc = 0.5 / scale;
+            let norms = lanes::Norms {
+                dy: dy as f32,
+                front: &self.kernels.row(dy)[offsets.clone()],
+                back_reversed: &self.kernels.row(-dy)[offsets],
+                radius_per_coc: 0.5 / scale,
+            };
             if mass.is_empty() {
-                lanes::add_row::<false>(
-                    &mut sums,
-                    row,
-                    centres,
-                    dy as f32,
-                    front,
-                    back_reversed,
-                    radius_per_coc,
-                );
+                lanes::add_row::<false>(&mut sums, row, centres, &norms);
             } else {
-                lanes::add_row::<true>(
-                    &mut sums,
-                    row,
-                    centres,
-                    dy as f32,
-                    front,
-                    back_reversed,
-                    radius_per_coc,
-                );
+                lanes::add_row::<true>(&mut sums, row, centres, &norms);
             }
         }
         sums
@@ -527,6 +498,15 @@ struct Centre {
     slope: [f32; 2],
     radius: f32,
     inverse_area: f32,
+}
+
+/// The centres of a tile's row: row y from column `first` on, one lane each, and the largest
+/// kernel radius among them.
+struct Tile {
+    y: usize,
+    first: usize,
+    centres: lanes::Centres,
+    largest_radius: f32,
 }
 
 /// Gather the sources of every grid in `gathers` (all of one size) around the centres that
@@ -570,27 +550,25 @@ pub(crate) fn run<const N: usize>(
                 for (gather, reach) in gathers.iter().zip(&mut reaches) {
                     gather.fill_row_reach(y, tile, half_width, reach);
                 }
-                let mut lane_centres = lanes::Centres::default();
-                let mut largest_radius = 0.0f32;
+                let mut row_centres = Tile {
+                    y,
+                    first,
+                    centres: lanes::Centres::default(),
+                    largest_radius: 0.0,
+                };
                 for (lane, centre) in found.iter().enumerate() {
                     if let Some(centre) = centre {
+                        let lane_centres = &mut row_centres.centres;
                         lane_centres.coc[lane] = centre.coc;
                         [lane_centres.slope_x[lane], lane_centres.slope_y[lane]] = centre.slope;
                         lane_centres.radius[lane] = centre.radius;
                         lane_centres.inverse_area[lane] = centre.inverse_area;
-                        largest_radius = largest_radius.max(centre.radius);
+                        row_centres.largest_radius = row_centres.largest_radius.max(centre.radius);
                     }
                 }
                 let mut totals = lanes::Sums::default();
                 for (gather, reach) in gathers.iter().zip(&reaches) {
-                    let sums = gather.tile_sums(
-                        y,
-                        first,
-                        &lane_centres,
-                        largest_radius,
-                        reach,
-                        &mut sources,
-                    );
+                    let sums = gather.tile_sums(&row_centres, reach, &mut sources);
                     lanes::add(&mut totals, &sums);
                 }
                 for (lane, pixel) in pixels.chunks_exact_mut(N).enumerate() {

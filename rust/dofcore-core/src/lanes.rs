@@ -142,21 +142,33 @@ pub(crate) fn layers(sums: &Sums, lane: usize) -> [Layer; 3] {
     })
 }
 
-/// The sources of one row, `dy` rows from the centres, at offsets dx = -span..=span: source k + l
-/// of `row` is seen by lane l at dx = k - span. `front[k]` is the aperture norm of offset dx seen
-/// in front of the focus (rho(dx, dy)), `back_reversed[2 span - k]` behind it (rho(-dx, -dy)). WEIGHTED: the sources
-/// carry a mass. Written from docs/model.md 5 for one source and one pixel; the compiler makes
-/// vectors of the lanes. Inlined into functions compiled for each CPU's vectors.
+/// What the sources of one row share: the row's offset `dy` from the centres, and for each
+/// offset dx = -span..=span (k = dx + span) the aperture norm seen in front of the focus,
+/// rho(dx, dy) = `front[k]`, and behind it, rho(-dx, -dy) = `back_reversed[2 span - k]`; the
+/// kernel radius per unit of CoC.
+pub(crate) struct Norms<'a> {
+    pub dy: f32,
+    pub front: &'a [f32],
+    pub back_reversed: &'a [f32],
+    pub radius_per_coc: f32,
+}
+
+/// The sources of one row: source k + l of `row` is seen by lane l at dx = k - span. WEIGHTED:
+/// the sources carry a mass. Written from docs/model.md 5 for one source and one pixel; the
+/// compiler makes vectors of the lanes. Inlined into functions compiled for each CPU's vectors.
 #[inline(always)]
 pub(crate) fn add_row<const WEIGHTED: bool>(
     sums: &mut Sums,
     row: &Row,
     centres: &Centres,
-    dy: f32,
-    front: &[f32],
-    back_reversed: &[f32],
-    radius_per_coc: f32,
+    norms: &Norms,
 ) {
+    let Norms {
+        dy,
+        front,
+        back_reversed,
+        radius_per_coc,
+    } = *norms;
     let offsets = front.len();
     let reach = offsets - 1;
     assert!(
@@ -293,7 +305,13 @@ mod tests {
     #[inline(always)]
     fn add_rows(sums: &mut Sums, rows: &[(Row, Centres, Vec<f32>, Vec<f32>)]) {
         for (dy, (row, centres, front, back_reversed)) in rows.iter().enumerate() {
-            add_row::<true>(sums, row, centres, dy as f32, front, back_reversed, 0.5);
+            let norms = Norms {
+                dy: dy as f32,
+                front,
+                back_reversed,
+                radius_per_coc: 0.5,
+            };
+            add_row::<true>(sums, row, centres, &norms);
         }
     }
 
