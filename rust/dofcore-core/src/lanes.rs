@@ -89,6 +89,7 @@ impl Row {
             values.resize(count, 0.0);
         }
         let row = y * width;
+        // Inside the frame (most rows): copied as they lie.
         if from >= 0 && from as usize + count <= width {
             let sources_from = row + from as usize;
             let columns = sources_from..sources_from + count;
