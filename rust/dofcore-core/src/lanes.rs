@@ -171,7 +171,7 @@ pub(crate) fn add_row<const WEIGHTED: bool>(
         radius_per_coc,
     } = *norms;
     let offsets = front.len();
-    let reach = offsets - 1;
+    let last = offsets - 1;
     assert!(
         back_reversed.len() == offsets
             && [
@@ -183,9 +183,9 @@ pub(crate) fn add_row<const WEIGHTED: bool>(
                 &row.blue
             ]
             .iter()
-            .all(|values| values.len() >= reach + LANES)
+            .all(|values| values.len() >= last + LANES)
     );
-    let span = (reach / 2) as f32;
+    let span = (last / 2) as f32;
     // The centre's surface along this row (docs/model.md 5.2).
     let row_expected: [f32; LANES] =
         std::array::from_fn(|l| centres.coc[l] + centres.slope_y[l] * dy);
@@ -203,12 +203,13 @@ pub(crate) fn add_row<const WEIGHTED: bool>(
             lanes(&row.green),
             lanes(&row.blue),
         );
+        // Without a mass every source counts whole (a product with 1 is exact, and compiled away).
         let mass = if WEIGHTED {
             lanes(&row.mass)
         } else {
             [1.0; LANES]
         };
-        let (rho_front, rho_back) = (front[k], back_reversed[reach - k]);
+        let (rho_front, rho_back) = (front[k], back_reversed[last - k]);
         let dx = k as f32 - span;
         for l in 0..LANES {
             let c = coc[l];
@@ -226,8 +227,7 @@ pub(crate) fn add_row<const WEIGHTED: bool>(
             } else {
                 (source_radius, inverse_area[l])
             };
-            let weight = coverage(radius, rho) * area;
-            let weight = if WEIGHTED { weight * mass[l] } else { weight };
+            let weight = coverage(radius, rho) * area * mass[l];
             let groups = [near, !(near || behind), behind];
             for (group, member) in totals.iter_mut().zip(groups) {
                 let w = if member { weight } else { 0.0 };
