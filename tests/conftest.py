@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import math
+import threading
+import time
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +45,29 @@ def equivalent_diameter(lit_pixels: int) -> float:
 
 def textured(height: int, width: int, seed: int = 0) -> npt.NDArray[np.uint8]:
     return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+
+
+def longest_python_pause(work: Callable[[], object]) -> tuple[float, float]:
+    """Runs `work` in a thread while this one ticks; returns the longest pause between ticks over
+    the span of `work`, and that span (seconds). Holding the GIL through `work` would pause this
+    thread for all of it, however fast `work` is."""
+    span: list[float] = []
+
+    def timed() -> None:
+        start = time.perf_counter()
+        work()
+        span.extend([start, time.perf_counter()])
+
+    worker = threading.Thread(target=timed)
+    ticks = [time.perf_counter()]
+    worker.start()
+    while worker.is_alive():
+        ticks.append(time.perf_counter())
+    worker.join()
+    ticks.append(time.perf_counter())
+    start, end = span
+    around = ticks[np.searchsorted(ticks, start) - 1 : np.searchsorted(ticks, end) + 1]
+    return float(np.diff(around).max()), end - start
 
 
 import pytest  # noqa: E402
