@@ -52,10 +52,14 @@ def longest_python_pause(work: Callable[[], object]) -> tuple[float, float]:
     the span of `work`, and that span (seconds). Holding the GIL through `work` would pause this
     thread for all of it, however fast `work` is."""
     span: list[float] = []
+    failed: list[BaseException] = []
 
     def timed() -> None:
         start = time.perf_counter()
-        work()
+        try:
+            work()
+        except BaseException as error:  # raised again in the caller's thread
+            failed.append(error)
         span.extend([start, time.perf_counter()])
 
     worker = threading.Thread(target=timed)
@@ -65,6 +69,8 @@ def longest_python_pause(work: Callable[[], object]) -> tuple[float, float]:
         ticks.append(time.perf_counter())
     worker.join()
     ticks.append(time.perf_counter())
+    if failed:
+        raise failed[0]
     start, end = span
     around = ticks[np.searchsorted(ticks, start) - 1 : np.searchsorted(ticks, end) + 1]
     return float(np.diff(around).max()), end - start
