@@ -10,8 +10,8 @@
 //! light is a smooth field, splatted on their own band's level and interpolated. Levels above 0
 //! are interpolated to the photo's pixels from the cells whose CoC is nearest each pixel's, so
 //! light does not cross depth edges.
-//! A cell across a depth edge holds two populations of sources; bright lights enter the levels
-//! capped and each pixel gathers their excess exactly (`Bright`).
+//! A cell across a depth edge holds two populations of sources; lights (bright or small) enter
+//! the levels capped and each pixel gathers their excess exactly (`Bright`).
 
 use rayon::prelude::*;
 
@@ -24,7 +24,7 @@ use crate::gather::{
 use crate::memory::release_freed_memory;
 
 /// The fast level's T: a pixel is gathered where its kernel is 6 to 12 cells wide (from 4 on level
-/// 1; level 0 is the photo). Kernel rims (but the bright lights', gathered apart) are anti-aliased
+/// 1; level 0 is the photo). Kernel rims (but the lights', gathered apart) are anti-aliased
 /// over a cell, so T sets how sharp they stay. The gathers' cost grows about as T^3, but the passes
 /// over every pixel around them do not: T 6 -> 4 saved only 10 % (docs/performance.md).
 pub const DEFAULT_MIN_RADIUS: f32 = 6.0;
@@ -236,14 +236,14 @@ struct LevelSources {
     holds_band: Vec<bool>,
 }
 
-/// What the levels are made from: the photo, its CoC and band map; `capped`: bright pixels enter
-/// at most 1 in their brightest channel (their excess is gathered apart, `Bright`).
+/// What the levels are made from: the photo, its CoC and band map; the lights, whose excess over
+/// their cap is gathered apart (`Bright`).
 #[derive(Clone, Copy)]
 struct Pixels<'a> {
     image: Image<'a>,
     coc: &'a [f32],
     bands: &'a [u8],
-    capped: bool,
+    lights: Option<&'a Bright<'a>>,
 }
 
 /// Cells summed at once: bounds the memory of the sums.
@@ -289,7 +289,7 @@ impl LevelSources {
             image,
             coc,
             bands,
-            capped,
+            lights,
         } = *pixels;
         let first = cells.start;
         let sums: Vec<([Sum; 4], u32)> = cells
@@ -320,7 +320,10 @@ impl LevelSources {
                         .zip(&bands[pixels]);
                     for (((x, &c), &band), rgb) in pixels.zip(rgb) {
                         let band = usize::from(band);
-                        let rgb = &Bright::capped(rgb, capped && Bright::is_bright(image, x, y));
+                        let rgb = &match lights {
+                            Some(lights) => lights.in_levels(image, x, y),
+                            None => [rgb[0], rgb[1], rgb[2]],
+                        };
                         // Constant indices keep the sums in registers.
                         if band <= level + 1 {
                             if c <= split {
@@ -423,7 +426,7 @@ impl<'a> Pyramid<'a> {
             image,
             coc: self.coc,
             bands: &bands,
-            capped: bright.is_some(),
+            lights: bright.as_ref(),
         };
         // sources[l - 1]: level l's cells (levels 1 and up; level 0 is the photo).
         let mut sources: Vec<LevelSources> = (1..=self.top)
@@ -821,13 +824,19 @@ impl Level {
     }
 }
 
-/// The photo's bright pixels (brightest channel above 1: clipped lights after highlight
-/// recovery, or an HDR photo's lights). The levels hold them capped at 1, and each pixel gathers
-/// their excess exactly, weighed by its own composite's group factors: for a fixed CoC map the
-/// model is linear in colour (docs/model.md 8), and a light's disc keeps a one-pixel rim instead
-/// of one a cell wide, far brighter than anything else in the error.
+/// The photo's lights: bright pixels (brightest channel above 1: clipped lights after highlight
+/// recovery, or an HDR photo's lights) and small lights (a few pixels far brighter than all around
+/// them: a star, a glint, a lamp on a float photo). The levels hold a light at most at a cap (1,
+/// or a small light's surroundings), and each pixel gathers the excess exactly, weighed by its own
+/// composite's group factors: for a fixed CoC map the model is linear in colour (docs/model.md 8),
+/// and a light's disc keeps a one-pixel rim instead of one a cell wide, far brighter than anything
+/// else in the error.
 struct Bright<'a> {
     sources: Vec<BrightSource>,
+    /// Which pixels of the photo hold a light (their copies beyond the frame are not pixels).
+    is_light: Vec<bool>,
+    /// Whether small lights are among them (`cap`).
+    small_lights: bool,
     /// Indices into `sources` per `tile` x `tile` block of the photo, row-major: those a kernel
     /// can reach some pixel of the block from (within the kernel table's half-width on both axes).
     tiles: Vec<Vec<u32>>,
@@ -855,6 +864,14 @@ const MIN_TILE: usize = 32;
 /// More than one source in this many pixels is no scatter of lights (a bright sky, an HDR photo):
 /// the levels then take them whole.
 const MAX_BRIGHT_SHARE: usize = 64;
+/// A small light (a star, a glint, a lamp on a float photo): a pixel at least this many times as
+/// bright as every pixel SMALL_LIGHT_REACH away (their brightest channels): a light up to that
+/// many pixels across, whose disc stands out of its surroundings' blur...
+const SMALL_LIGHT_CONTRAST: f32 = 4.0;
+const SMALL_LIGHT_REACH: usize = 5;
+/// ... and at least this bright (linear): a dim speck's disc is lost in its surroundings' blur,
+/// and a dark photo's noise would make thousands of them.
+const SMALL_LIGHT_FLOOR: f32 = 0.125;
 
 /// The steps out of the frame from an edge pixel: none inside, one on an edge (two where the
 /// frame is a pixel thin), and both ways at a corner.
@@ -863,67 +880,122 @@ fn outward(x: usize, y: usize, width: usize, height: usize) -> ([isize; 2], [isi
     (steps(x, width), steps(y, height))
 }
 
+fn brightest(rgb: &[f32]) -> f32 {
+    rgb[0].max(rgb[1]).max(rgb[2])
+}
+
+/// What the levels hold of a light: its colour with the brightest channel at `cap`.
+fn held(rgb: &[f32], cap: f32) -> [f32; 3] {
+    let scale = cap / brightest(rgb);
+    [rgb[0] * scale, rgb[1] * scale, rgb[2] * scale]
+}
+
 impl<'a> Bright<'a> {
-    /// Whether pixel (x, y) is one whose excess is gathered apart: bright, and not in a corner
-    /// of the frame (beyond it the model repeats a corner pixel over a quadrant: one light would be
+    /// The brightest channel at which the levels hold pixel (x, y), if it is a light whose excess
+    /// is gathered apart: the brightest on the ring around a small light (at most 1, when
+    /// `small_lights`), else 1 for a bright pixel. None for other pixels, and for a corner of the
+    /// frame (beyond it the model repeats a corner pixel over a quadrant: one light would be
     /// thousands; the levels take it whole). Beyond the frame's sides, an edge pixel is repeated
     /// along a line: `find` adds those copies.
-    fn is_bright(image: Image<'_>, x: usize, y: usize) -> bool {
+    fn cap(image: Image<'_>, x: usize, y: usize, small_lights: bool) -> Option<f32> {
+        let (width, height) = (image.width, image.height);
+        let at = |x: usize, y: usize| brightest(&image.rgb[(y * width + x) * 3..][..3]);
+        let own = at(x, y);
+        if own <= SMALL_LIGHT_FLOOR {
+            return None;
+        }
+        let ([left, right], [up, down]) = outward(x, y, width, height);
+        if (left != 0 || right != 0) && (up != 0 || down != 0) {
+            return None;
+        }
+        // The ring of pixels SMALL_LIGHT_REACH away, edge pixels repeated beyond the frame (5.1);
+        // None as soon as one is not SMALL_LIGHT_CONTRAST times dimmer.
+        let ring = || {
+            let reach = SMALL_LIGHT_REACH as isize;
+            let clamp = |at: usize, step: isize, size: usize| {
+                (at as isize + step).clamp(0, size as isize - 1) as usize
+            };
+            let mut ring = 0.0f32;
+            for along in -reach..=reach {
+                for [dx, dy] in [
+                    [along, -reach],
+                    [along, reach],
+                    [-reach, along],
+                    [reach, along],
+                ] {
+                    let value = at(clamp(x, dx, width), clamp(y, dy, height));
+                    if SMALL_LIGHT_CONTRAST * value >= own {
+                        return None;
+                    }
+                    ring = ring.max(value);
+                }
+            }
+            Some(ring)
+        };
+        let cap = match small_lights.then(ring).flatten() {
+            Some(ring) => ring.min(1.0),
+            None => 1.0,
+        };
+        (own > cap).then_some(cap)
+    }
+
+    /// A pixel's colour as the levels hold it: a light's brightest channel at its cap.
+    fn in_levels(&self, image: Image<'_>, x: usize, y: usize) -> [f32; 3] {
         let index = y * image.width + x;
-        image.rgb[index * 3..index * 3 + 3].iter().any(|&v| v > 1.0) && {
-            let ([left, right], [up, down]) = outward(x, y, image.width, image.height);
-            let corner = (left != 0 || right != 0) && (up != 0 || down != 0);
-            !corner
+        let rgb = &image.rgb[index * 3..][..3];
+        match self.is_light[index]
+            .then(|| Self::cap(image, x, y, self.small_lights))
+            .flatten()
+        {
+            Some(cap) => held(rgb, cap),
+            None => [rgb[0], rgb[1], rgb[2]],
         }
     }
 
-    /// A pixel's colour with its brightest channel capped at 1 (when `capped`).
-    fn capped(rgb: &[f32], capped: bool) -> [f32; 3] {
-        let colour = [rgb[0], rgb[1], rgb[2]];
-        let brightest = colour[0].max(colour[1]).max(colour[2]);
-        if capped && brightest > 1.0 {
-            colour.map(|value| value / brightest)
-        } else {
-            colour
-        }
-    }
-
-    /// None where there is no bright pixel, or too many.
+    /// None where there is no light, or too many: small lights are left whole in the levels
+    /// where with them there are too many sources, and bright pixels too where even they are.
     fn find(image: Image<'a>, coc: &'a [f32], kernels: &'a KernelTable) -> Option<Self> {
         let (width, height) = (image.width, image.height);
-        let indices: Vec<usize> = (0..width * height)
-            .into_par_iter()
-            .filter(|&i| Self::is_bright(image, i % width, i / width))
-            .collect();
         let margin = kernels.half_width();
-        let mut sources = Vec::with_capacity(indices.len());
-        for &i in &indices {
-            let (x, y) = (i % width, i / width);
-            let rgb = &image.rgb[i * 3..i * 3 + 3];
-            let capped = Self::capped(rgb, true);
-            let r = radius(coc[i]);
-            let source = |x: isize, y: isize| BrightSource {
-                x,
-                y,
-                coc: coc[i],
-                radius: r,
-                inverse_area: (1.0 / kernels.area(r)) as f32,
-                excess: [rgb[0] - capped[0], rgb[1] - capped[1], rgb[2] - capped[2]],
-            };
-            let (x, y) = (x as isize, y as isize);
-            sources.push(source(x, y));
-            let (across, down) = outward(x as usize, y as usize, width, height);
-            let steps = across
-                .map(|dx| [dx, 0])
-                .into_iter()
-                .chain(down.map(|dy| [0, dy]));
-            for [dx, dy] in steps.filter(|&step| step != [0, 0]) {
-                sources.extend((1..=margin as isize).map(|k| source(x + k * dx, y + k * dy)));
-            }
-            if sources.len() > width * height / MAX_BRIGHT_SHARE {
-                return None;
-            }
-        }
+        let (small_lights, lights, sources) =
+            [true, false].into_iter().find_map(|small_lights| {
+                let lights: Vec<(usize, f32)> = (0..width * height)
+                    .into_par_iter()
+                    .filter_map(|i| {
+                        Self::cap(image, i % width, i / width, small_lights).map(|cap| (i, cap))
+                    })
+                    .collect();
+                let mut sources = Vec::with_capacity(lights.len());
+                for &(i, cap) in &lights {
+                    let (x, y) = (i % width, i / width);
+                    let rgb = &image.rgb[i * 3..i * 3 + 3];
+                    let held = held(rgb, cap);
+                    let r = radius(coc[i]);
+                    let source = |x: isize, y: isize| BrightSource {
+                        x,
+                        y,
+                        coc: coc[i],
+                        radius: r,
+                        inverse_area: (1.0 / kernels.area(r)) as f32,
+                        excess: [rgb[0] - held[0], rgb[1] - held[1], rgb[2] - held[2]],
+                    };
+                    let (x, y) = (x as isize, y as isize);
+                    sources.push(source(x, y));
+                    let (across, down) = outward(x as usize, y as usize, width, height);
+                    let steps = across
+                        .map(|dx| [dx, 0])
+                        .into_iter()
+                        .chain(down.map(|dy| [0, dy]));
+                    for [dx, dy] in steps.filter(|&step| step != [0, 0]) {
+                        sources
+                            .extend((1..=margin as isize).map(|k| source(x + k * dx, y + k * dy)));
+                    }
+                    if sources.len() > width * height / MAX_BRIGHT_SHARE {
+                        return None;
+                    }
+                }
+                Some((small_lights, lights, sources))
+            })?;
         if sources.is_empty() {
             return None;
         }
@@ -946,8 +1018,14 @@ impl<'a> Bright<'a> {
                 }
             }
         }
+        let mut is_light = vec![false; width * height];
+        for &(i, _) in &lights {
+            is_light[i] = true;
+        }
         Some(Self {
             sources,
+            is_light,
+            small_lights,
             tiles,
             tiles_x,
             tile,
@@ -1166,6 +1244,49 @@ mod tests {
             worst < 0.02,
             "largest difference from the exact level: {worst}"
         );
+    }
+
+    /// Largest difference between the fast and the exact level, and the fast level's energy
+    /// against the exact one's, for square `lights` (x, y, side, value) of CoC `light` on a dim
+    /// flat background of CoC `background` (which the levels render exactly).
+    fn worst_difference_with_small_lights(
+        lights: &[(usize, usize, usize, f32)],
+        light: f32,
+        background: f32,
+    ) -> (f32, f32) {
+        let size = 121;
+        let mut rgb = vec![0.01f32; size * size * 3];
+        let mut coc = vec![background; size * size];
+        for &(x, y, side, value) in lights {
+            for y in y..y + side {
+                for x in x..x + side {
+                    rgb[(y * size + x) * 3..][..3].copy_from_slice(&[value, 0.5 * value, value]);
+                    coc[y * size + x] = light;
+                }
+            }
+        }
+        let (exact, fast) = exact_and_fast(size, &rgb, &coc);
+        let energy = |out: &[f32]| out.iter().map(|&v| f64::from(v)).sum::<f64>();
+        let worst = exact
+            .iter()
+            .zip(&fast)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        (worst, (energy(&fast) / energy(&exact) - 1.0) as f32)
+    }
+
+    #[test]
+    fn small_lights_discs_are_the_exact_levels_to_their_rims() {
+        // Not bright (white at most), but far brighter than around them: a point of white, a
+        // 3 x 3 glint, a 5 x 5 lamp. Their excess over the dim background is gathered apart;
+        // in the levels their polygon's rim would be a cell wide (40 % of the disc's level a
+        // pixel outside it).
+        let lights = [(20, 20, 1, 1.0), (60, 30, 3, 0.6), (40, 80, 5, 0.3)];
+        let (worst, energy) = worst_difference_with_small_lights(&lights, 40.0, 40.0);
+        assert!(
+            worst < 1e-5,
+            "largest difference from the exact level: {worst}"
+        );
+        assert!(energy.abs() < 1e-5, "energy off by {energy}");
     }
 
     #[test]
