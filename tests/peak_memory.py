@@ -1,6 +1,6 @@
 """Peak memory of one render above its inputs, measured in a fresh process (Linux).
 
-    python tests/peak_memory.py HEIGHT WIDTH F_NUMBER [uint8|float32] [exact|fast]
+    python tests/peak_memory.py HEIGHT WIDTH F_NUMBER [uint8|float32] [fast|exact]
 
 Prints JSON: seconds, peak_bytes (peak resident memory during the render minus resident memory
 before it, inputs included in neither) and ratio (peak_bytes over the float32 RGB image's size).
@@ -28,7 +28,7 @@ def resident(field: str) -> int:
 def main() -> None:
     height, width, f_number = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
     dtype = sys.argv[4] if len(sys.argv) > 4 else "uint8"
-    quality = sys.argv[5] if len(sys.argv) > 5 else "exact"
+    quality = sys.argv[5] if len(sys.argv) > 5 else "fast"
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     img[::97, ::89] = 255  # small clipped lights: highlight recovery does its full work

@@ -28,7 +28,7 @@ def test_benchmark_scene_crop_is_within_50_db_of_exact(record):
     crop = (slice(600, 984), slice(558, 942))  # subject, ground from 1.1 to 4 m, lights
     linear = to_linear(img[crop])
     options = dict(LENS, highlight_gain=16.0)
-    exact = dofcore.render(linear, depth[crop], F_NUMBER, **options)
+    exact = dofcore.render(linear, depth[crop], F_NUMBER, quality="exact", **options)
     fast = dofcore.render(linear, depth[crop], F_NUMBER, quality="fast", **options)
     score = psnr(fast, exact)
     record(f"fast vs exact, 384 x 384 crop of the benchmark scene: {score:.2f} dB")
@@ -72,8 +72,16 @@ def test_small_blur_renders_exactly_as_the_exact_level():
     img, depth = benchmark_scene(size=160)
     options = dict(LENS, focal_px=LENS["focal_px"] * 160 / 1500)
     assert np.abs(dofcore.coc(depth, 8.0, **options)).max() < 16  # every radius below 4T/3 = 8 px
-    exact = dofcore.render(img, depth, 8.0, **options)
+    exact = dofcore.render(img, depth, 8.0, quality="exact", **options)
     np.testing.assert_array_equal(dofcore.render(img, depth, 8.0, quality="fast", **options), exact)
+
+
+def test_the_default_level_is_the_fast_one():
+    img, depth = benchmark_scene(size=160)
+    options = dict(LENS, focal_px=LENS["focal_px"] * 160 / 1500)
+    default = dofcore.render(img, depth, F_NUMBER, **options)
+    np.testing.assert_array_equal(default, dofcore.render(img, depth, F_NUMBER, quality="fast", **options))
+    assert not np.array_equal(default, dofcore.render(img, depth, F_NUMBER, quality="exact", **options))
 
 
 def test_quality_is_checked():

@@ -172,7 +172,9 @@ def check_threads(threads: object) -> int | None:
 
 
 def check_quality(quality: object, engine: Engine | None) -> bool:
-    """True for the fast level."""
+    """True for the fast level: the built-in engine's default."""
+    if quality is None:
+        return engine is None
     if quality not in QUALITIES:
         raise ValueError(f"quality must be one of {', '.join(QUALITIES)}, got {quality!r}")
     if engine is not None and quality != "exact":
@@ -230,7 +232,7 @@ def render(
     highlight_threshold: float = DEFAULT_HIGHLIGHT_THRESHOLD,
     highlight_gain: float | None = None,
     sharpen_depth_edges: bool = True,
-    quality: str = "exact",
+    quality: str | None = None,
     threads: int | None = None,
     engine: Engine | None = None,
 ) -> npt.NDArray[np.generic]:
@@ -250,9 +252,10 @@ def render(
     sharpen_depth_edges: make depth edges agree with the photo's, as networks draw them blended
         or with near objects fattened: a pixel takes the depth of the side whose colour it
         matches (docs/model.md 2.4); False uses the depth as given.
-    quality: "exact" (default), the model of docs/model.md 5; or "fast", a pyramid that gathers
-        each pixel at the resolution its blur needs (docs/model.md 8): 10-20x faster on
-        large blur, within 45 dB of exact (linear PSNR) on the scenes of docs/performance.md.
+    quality: "fast" (the default), a pyramid that gathers each pixel at the resolution its blur
+        needs (docs/model.md 8): 10-20x faster on large blur, within 45 dB of exact (linear
+        PSNR) on the scenes of docs/performance.md; or "exact", the model of docs/model.md 5.
+        A given engine renders its own way (None or "exact").
     threads: worker threads; None reads DOFCORE_NUM_THREADS, else every core.
     engine: what computes the CoC and the gather; the Rust engine unless given.
     Returns an array of the input's shape and dtype.

@@ -53,8 +53,8 @@ def parser() -> argparse.ArgumentParser:
     render.add_argument("--blade-curvature", type=float, default=0.0, help="0 straight to 1 round")
     render.add_argument("--highlight-gain", type=float, help="highlight recovery gain (1: off)")
     render.add_argument("--threads", type=int, help="worker threads (default: every core)")
-    render.add_argument("--quality", choices=("exact", "fast"), default="exact",
-                        help="exact (default) or fast: a pyramid, 10-20x faster on large blur")
+    render.add_argument("--quality", choices=("exact", "fast"), default="fast",
+                        help="fast (default): a pyramid, 10-20x faster on large blur than exact")
     _common_options(render)
 
     depth = commands.add_parser("depth", help="estimate a photo's metric depth with Depth Pro")

@@ -75,7 +75,7 @@ def evaluate(render: SceneRender, with_degraded: bool = True, **render_options: 
     linear_photo = to_linear(photo)
     renders: dict[str, Callable[[], F64]] = {
         "dofcore": lambda: dofcore_render(render.depth),
-        "dofcore, fast level": lambda: dofcore_render(render.depth, quality="fast"),
+        "dofcore, exact level": lambda: dofcore_render(render.depth, quality="exact"),
         "dofcore, no highlight recovery": lambda: dofcore_render(render.depth, highlight_gain=1.0),
         "layered Gaussian": lambda: display(baselines.layered_gaussian(linear_photo, coc)),
         "brute-force scatter": lambda: display(baselines.scatter(linear_photo, coc)),
