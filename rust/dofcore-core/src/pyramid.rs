@@ -1272,14 +1272,15 @@ mod tests {
         );
     }
 
-    /// Largest difference between the fast and the exact level, and the fast level's energy
-    /// against the exact one's, for square `lights` (x, y, side, value) of CoC `light` on a dim
-    /// flat background of CoC `background` (which the levels render exactly).
-    fn worst_difference_with_small_lights(
+    /// Asserts that the fast level renders square `lights` (x, y, side, value) of CoC `light` on a
+    /// dim flat background of CoC `background` (which the levels render exactly) as the exact
+    /// level does, to `tolerance` in every value and in energy (relative).
+    fn assert_small_lights_render_exactly(
         lights: &[(usize, usize, usize, f32)],
         light: f32,
         background: f32,
-    ) -> (f32, f32) {
+        tolerance: f32,
+    ) {
         let size = 121;
         let mut rgb = vec![0.01f32; size * size * 3];
         let mut coc = vec![background; size * size];
@@ -1292,12 +1293,17 @@ mod tests {
             }
         }
         let (exact, fast) = exact_and_fast(size, &rgb, &coc);
-        let energy = |out: &[f32]| out.iter().map(|&v| f64::from(v)).sum::<f64>();
         let worst = exact
             .iter()
             .zip(&fast)
             .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
-        (worst, (energy(&fast) / energy(&exact) - 1.0) as f32)
+        assert!(
+            worst < tolerance,
+            "largest difference from the exact level: {worst}"
+        );
+        let energy = |out: &[f32]| out.iter().map(|&v| f64::from(v)).sum::<f64>();
+        let off = (energy(&fast) / energy(&exact) - 1.0) as f32;
+        assert!(off.abs() < tolerance, "energy off by {off}");
     }
 
     #[test]
@@ -1307,12 +1313,7 @@ mod tests {
         // in the levels their polygon's rim would be a cell wide (40 % of the disc's level a
         // pixel outside it).
         let lights = [(20, 20, 1, 1.0), (60, 30, 3, 0.6), (40, 80, 5, 0.3)];
-        let (worst, energy) = worst_difference_with_small_lights(&lights, 40.0, 40.0);
-        assert!(
-            worst < 1e-5,
-            "largest difference from the exact level: {worst}"
-        );
-        assert!(energy.abs() < 1e-5, "energy off by {energy}");
+        assert_small_lights_render_exactly(&lights, 40.0, 40.0, 1e-5);
     }
 
     #[test]
@@ -1320,12 +1321,7 @@ mod tests {
         // A 5 x 5 lamp 2 px of CoC nearer than the wall around it: a cell over its edge is
         // split into lamp and wall at a step however small, else one population at their
         // mean CoC weighed the lamp's light as neither (1 % more energy).
-        let (worst, energy) = worst_difference_with_small_lights(&[(58, 58, 5, 4.0)], 22.0, 24.0);
-        assert!(
-            worst < 1e-4,
-            "largest difference from the exact level: {worst}"
-        );
-        assert!(energy.abs() < 1e-4, "energy off by {energy}");
+        assert_small_lights_render_exactly(&[(58, 58, 5, 4.0)], 22.0, 24.0, 1e-4);
     }
 
     #[test]
