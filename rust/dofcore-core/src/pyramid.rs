@@ -890,12 +890,12 @@ const MIN_TILE: usize = 32;
 /// More than one source in this many pixels is no scatter of lights (a bright sky, an HDR photo):
 /// the levels then take them whole.
 const MAX_BRIGHT_SHARE: usize = 64;
-/// A small light (a star, a glint, a lamp on a float photo): a pixel at least this many times as
+/// A small light (a star, a glint, a lamp on a float photo): a pixel more than this many times as
 /// bright as every pixel SMALL_LIGHT_REACH away (their brightest channels): a light up to that
 /// many pixels across, whose disc stands out of its surroundings' blur...
 const SMALL_LIGHT_CONTRAST: f32 = 4.0;
 const SMALL_LIGHT_REACH: usize = 5;
-/// ... and at least this bright (linear): a dim speck's disc is lost in its surroundings' blur,
+/// ... and brighter than this (linear): a dim speck's disc is lost in its surroundings' blur,
 /// and a dark photo's noise would make thousands of them.
 const SMALL_LIGHT_FLOOR: f32 = 0.125;
 
