@@ -346,8 +346,9 @@ impl LevelSources {
                         .zip(&bands[pixels]);
                     for (((x, &c), &band), rgb) in pixels.zip(rgb) {
                         let band = usize::from(band);
-                        let rgb = &match lights {
-                            Some(lights) => lights.in_levels(image, x, y),
+                        // What the levels hold: a light's brightest channel at its cap.
+                        let rgb = &match lights.and_then(|lights| lights.cap_of(image, x, y)) {
+                            Some(cap) => held(rgb, cap),
                             None => [rgb[0], rgb[1], rgb[2]],
                         };
                         // Constant indices keep the sums in registers.
@@ -965,17 +966,11 @@ impl<'a> Bright<'a> {
         (own > cap).then_some(cap)
     }
 
-    /// A pixel's colour as the levels hold it: a light's brightest channel at its cap.
-    fn in_levels(&self, image: Image<'_>, x: usize, y: usize) -> [f32; 3] {
-        let index = y * image.width + x;
-        let rgb = &image.rgb[index * 3..][..3];
-        match self.is_light[index]
+    /// The cap of pixel (x, y) if it is one of the lights found (`cap` again, for those alone).
+    fn cap_of(&self, image: Image<'_>, x: usize, y: usize) -> Option<f32> {
+        self.is_light[y * image.width + x]
             .then(|| Self::cap(image, x, y, self.small_lights))
             .flatten()
-        {
-            Some(cap) => held(rgb, cap),
-            None => [rgb[0], rgb[1], rgb[2]],
-        }
     }
 
     /// None where there is no light, or too many: small lights are left whole in the levels
