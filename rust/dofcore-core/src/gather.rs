@@ -220,6 +220,8 @@ pub(crate) struct Sources<'a> {
     /// Signed CoC diameter, in pixels of the photo.
     pub coc: &'a [f32],
     pub mass: &'a [f32],
+    /// A level's cells' surface slopes, per cell and axis; empty for the photo's pixels (`slope`).
+    pub slopes: &'a [[f32; 2]],
     pub width: usize,
     pub height: usize,
     pub scale: f32,
@@ -231,34 +233,32 @@ impl<'a> Sources<'a> {
             rgb: image.rgb,
             coc,
             mass: &[],
+            slopes: &[],
             width: image.width,
             height: image.height,
             scale: 1.0,
         }
     }
 
-    /// The CoC slope of the surface at cell (x, y), per cell and axis (docs/model.md 5.2): the
-    /// minmod of the one-sided differences, the frame's edge repeated beyond it; 0 where a
-    /// neighbour holds no source, or where steeper than MAX_SURFACE_SLOPE per pixel.
+    /// The CoC slope of the surface at cell (x, y), per cell and axis (docs/model.md 5.2): a
+    /// level's cell stores its pixels' mean; a pixel's is the minmod of the one-sided
+    /// differences, the frame's edge repeated beyond it, and 0 where steeper than
+    /// MAX_SURFACE_SLOPE.
     pub fn slope(&self, x: usize, y: usize) -> [f32; 2] {
-        let at = |sx: usize, sy: usize| {
-            let index = sy * self.width + sx;
-            (self.mass.is_empty() || self.mass[index] > 0.0).then(|| self.coc[index])
-        };
-        let coc = self.coc[y * self.width + x];
-        let axis = |before: Option<f32>, after: Option<f32>| match (before, after) {
-            (Some(before), Some(after)) => minmod(after - coc, coc - before),
-            _ => 0.0,
-        };
-        let slope_x = axis(
-            at(x.saturating_sub(1), y),
-            at((x + 1).min(self.width - 1), y),
+        if let Some(&slope) = self.slopes.get(y * self.width + x) {
+            return slope;
+        }
+        let at = |sx: usize, sy: usize| self.coc[sy * self.width + sx];
+        let coc = at(x, y);
+        let slope_x = minmod(
+            at((x + 1).min(self.width - 1), y) - coc,
+            coc - at(x.saturating_sub(1), y),
         );
-        let slope_y = axis(
-            at(x, y.saturating_sub(1)),
-            at(x, (y + 1).min(self.height - 1)),
+        let slope_y = minmod(
+            at(x, (y + 1).min(self.height - 1)) - coc,
+            coc - at(x, y.saturating_sub(1)),
         );
-        if slope_x.abs().max(slope_y.abs()) > MAX_SURFACE_SLOPE * self.scale {
+        if slope_x.abs().max(slope_y.abs()) > MAX_SURFACE_SLOPE {
             [0.0, 0.0]
         } else {
             [slope_x, slope_y]
