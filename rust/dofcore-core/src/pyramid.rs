@@ -1200,6 +1200,13 @@ mod tests {
         (exact, render(size, rgb, coc, &Aperture::CIRCLE, 2))
     }
 
+    fn largest_difference(exact: &[f32], fast: &[f32]) -> f32 {
+        exact
+            .iter()
+            .zip(fast)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
+    }
+
     /// CoC of a ground plane seen from above: from `near` at the top row to `far` at the bottom.
     fn ramp(width: usize, height: usize, near: f32, far: f32) -> Vec<f32> {
         (0..width * height)
@@ -1270,10 +1277,7 @@ mod tests {
         }
         let coc = vec![diameter; size * size];
         let (exact, fast) = exact_and_fast(size, &rgb, &coc);
-        exact
-            .iter()
-            .zip(&fast)
-            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()))
+        largest_difference(&exact, &fast)
     }
 
     #[test]
@@ -1320,10 +1324,7 @@ mod tests {
             }
         }
         let (exact, fast) = exact_and_fast(size, &rgb, &coc);
-        let worst = exact
-            .iter()
-            .zip(&fast)
-            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        let worst = largest_difference(&exact, &fast);
         assert!(
             worst < tolerance,
             "largest difference from the exact level: {worst}"
@@ -1374,10 +1375,7 @@ mod tests {
             rgb[(y * size + x) * 3..][..3].fill(16.0);
         }
         let (exact, fast) = exact_and_fast(size, &rgb, &coc);
-        let worst = exact
-            .iter()
-            .zip(&fast)
-            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        let worst = largest_difference(&exact, &fast);
         assert!(
             worst < 0.05,
             "largest difference from the exact level: {worst}"
