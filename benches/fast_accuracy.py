@@ -22,6 +22,8 @@ from dofcore.io import read_photo
 from scene import F_NUMBER, LENS, benchmark_scene
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# Below this largest blur radius (px) the fast level is the exact one (docs/model.md 8, band 0).
+EXACT_BELOW_RADIUS = 4 / 3 * dofcore._dofcore.DEFAULT_MIN_RADIUS
 
 
 def random_scene(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -80,7 +82,7 @@ def varied_input(rng: np.random.Generator) -> tuple[float, tuple[int, int]] | No
         photo = to_linear(img)[..., 1].copy()
     try:
         radius = float(np.abs(dofcore.coc(depth, f, **lens)).max()) / 2
-        if radius < 4 / 3 * dofcore._dofcore.DEFAULT_MIN_RADIUS:
+        if radius < EXACT_BELOW_RADIUS:
             return None
         exact = dofcore.render(photo, depth, f, quality="exact", **options)
     except ValueError:  # a blur disc wider than the frame
@@ -115,7 +117,7 @@ def main() -> None:
         lens = dict(focus=float(rng.uniform(0.5, 5)), focal_px=img.shape[1] * float(rng.uniform(2.0, 8.0)),
                     blades=int(rng.choice([0, 5, 6])))
         radius = float(np.abs(dofcore.coc(depth, f, focus=lens["focus"], focal_px=lens["focal_px"])).max()) / 2
-        if radius < 4 / 3 * dofcore._dofcore.DEFAULT_MIN_RADIUS:  # there the fast level is the exact one
+        if radius < EXACT_BELOW_RADIUS:
             continue
         try:
             score, _, _ = compare(img, depth, f, **lens)
