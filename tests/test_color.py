@@ -55,8 +55,10 @@ def test_codes_keep_the_shape_and_refuse_nan():
 
 
 def test_bad_tables_are_refused_not_read_past():
-    with pytest.raises(RuntimeError, match="past the decoding table"):
-        _dofcore.decode_srgb(np.array([200], np.uint8), np.zeros(16, np.float32))
+    with pytest.raises(RuntimeError, match="table of 16 entries for 256 codes"):
+        _dofcore.decode_srgb(np.array([0], np.uint8), np.zeros(16, np.float32))
+    with pytest.raises(RuntimeError, match="table of 256 entries for 65536 codes"):
+        _dofcore.decode_srgb(np.array([0], np.uint16), np.zeros(256, np.float32))
     with pytest.raises(TypeError, match="uint8 or uint16"):
         _dofcore.decode_srgb(np.array([2], np.int32), np.zeros(16, np.float32))
     descending = np.linspace(1, 0.01, 255).astype(np.float32)

@@ -28,3 +28,13 @@ def test_window_filters_match_their_definition(height, width, radius, seed):
     np.testing.assert_array_equal(mask.local_min(values, radius), by_definition(values, radius, np.min, edge))
     np.testing.assert_array_equal(mask.dilate(bits, radius), by_definition(bits, radius, np.any, dict(constant_values=False)))
     np.testing.assert_array_equal(mask.erode(bits, radius), by_definition(bits, radius, np.all, dict(constant_values=True)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(height=st.integers(1, 30), width=st.integers(1, 30), radius=st.integers(0, 12),
+       share=st.sampled_from([0.05, 0.5, 0.9, 1.0]), seed=st.integers(0, 2**32 - 1))
+def test_opening_matches_its_definition_for_scattered_and_solid_masks(height, width, radius, share, seed):
+    bits = np.random.default_rng(seed).uniform(size=(height, width)) < share
+    eroded = by_definition(bits, radius, np.all, dict(constant_values=True))
+    expected = by_definition(eroded, radius, np.any, dict(constant_values=False))
+    np.testing.assert_array_equal(mask.opening(bits, radius), expected)

@@ -26,7 +26,7 @@ MAX_THREADS: int
 DEFAULT_MIN_RADIUS: float
 
 def circle_of_confusion(
-    depth: npt.NDArray[np.float32], aperture_m: float, focal_px: float, focus_m: float
+    depth: npt.NDArray[np.float32], aperture_m: float, focal_px: float, focus_m: float, threads: int = 0
 ) -> npt.NDArray[np.float32]: ...
 def render_linear_rgb(
     rgb: npt.NDArray[np.float32],

@@ -80,7 +80,7 @@ class RustEngine:
     def circle_of_confusion(
         self, depth: npt.NDArray[np.float32], lens: ThinLens
     ) -> npt.NDArray[np.float32]:
-        return _dofcore.circle_of_confusion(depth, lens.aperture_m, lens.focal_px, lens.focus_m)
+        return _dofcore.circle_of_confusion(depth, lens.aperture_m, lens.focal_px, lens.focus_m, self.threads)
 
     def gather(
         self, linear: npt.NDArray[np.float32], coc: npt.NDArray[np.float32], aperture: Aperture

@@ -61,6 +61,10 @@ def _line_reduce(values: npt.NDArray[Any], radius: int, axis: int, reduce: Any) 
 
 def opening(mask: Mask, radius: int) -> Mask:
     """The parts of `mask` a (2 radius + 1)-square fits inside: its large regions."""
+    # A pixel the square fits around has a row of min(radius + 1, width) set pixels (the edge
+    # repeats beyond the border): scattered lights are seen to have none in one cheap pass.
+    if np.count_nonzero(mask, axis=-1).max(initial=0) < min(radius + 1, mask.shape[-1]):
+        return np.zeros_like(mask)
     return dilate(erode(mask, radius), radius)
 
 

@@ -138,7 +138,7 @@ pub(crate) fn checked_pool(
 }
 
 /// Values per task of the checks: enough that handing them out costs nothing.
-const VALUES_PER_TASK: usize = 1 << 16;
+pub(crate) const VALUES_PER_TASK: usize = 1 << 16;
 
 /// The index of the first value for which `bad` holds: each task's values tested without a
 /// branch (so in vectors), and searched only where one is bad.

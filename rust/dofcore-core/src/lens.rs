@@ -1,6 +1,9 @@
 //! Thin-lens circle of confusion, in the framing-preserving convention of docs/model.md.
 
+use rayon::prelude::*;
+
 use crate::error::DofError;
+use crate::gather::{first_where, VALUES_PER_TASK};
 
 /// A thin lens as it images one photo.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,23 +42,20 @@ impl Lens {
         self.aperture_m * self.focal_px * (1.0 / self.focus_m - 1.0 / depth_m)
     }
 
-    /// The CoC map of a depth map (row-major, `width` x `height`).
+    /// The CoC map of a depth map (row-major, `width` x `height`), on every core of the pool.
     pub fn coc_map(&self, depth: &[f32], width: usize) -> Result<Vec<f32>, DofError> {
-        depth
-            .iter()
-            .enumerate()
-            .map(|(index, &z)| {
-                if z.is_finite() && z > 0.0 {
-                    Ok(self.circle_of_confusion(f64::from(z)) as f32)
-                } else {
-                    Err(DofError::BadDepth {
-                        x: index % width.max(1),
-                        y: index / width.max(1),
-                        value: z,
-                    })
-                }
-            })
-            .collect()
+        if let Some(index) = first_where(depth, |z| !(z.is_finite() && z > 0.0)) {
+            return Err(DofError::BadDepth {
+                x: index % width.max(1),
+                y: index / width.max(1),
+                value: depth[index],
+            });
+        }
+        Ok(depth
+            .par_iter()
+            .with_min_len(VALUES_PER_TASK)
+            .map(|&z| self.circle_of_confusion(f64::from(z)) as f32)
+            .collect())
     }
 }
 
@@ -113,6 +113,19 @@ mod tests {
                 y: 1,
                 value: 0.0
             }
+        );
+    }
+
+    #[test]
+    fn of_many_bad_depths_the_first_is_named() {
+        let width = 1000;
+        let mut depth = vec![1.0f32; 300 * width];
+        depth[150 * width + 7] = f32::NAN;
+        depth[290 * width] = -1.0;
+        let err = portrait_lens().coc_map(&depth, width).unwrap_err();
+        assert!(
+            matches!(err, DofError::BadDepth { x: 7, y: 150, value } if value.is_nan()),
+            "{err:?}"
         );
     }
 

@@ -51,18 +51,20 @@ fn in_pool<T: Send>(
 
 /// Signed circle of confusion diameter in pixels of each depth (metres).
 #[pyfunction]
+#[pyo3(signature = (depth, aperture_m, focal_px, focus_m, threads=0))]
 fn circle_of_confusion<'py>(
     py: Python<'py>,
     depth: PyReadonlyArray2<'py, f32>,
     aperture_m: f64,
     focal_px: f64,
     focus_m: f64,
+    threads: usize,
 ) -> PyResult<Bound<'py, PyArray2<f32>>> {
     let lens = Lens::new(aperture_m, focal_px, focus_m).map_err(PyDofError)?;
     let (height, width) = (depth.shape()[0], depth.shape()[1]);
     let depth = contiguous(depth.as_slice(), "depth")?;
     let coc = py
-        .detach(|| catch_panic(|| lens.coc_map(depth, width)))
+        .detach(|| catch_panic(|| in_pool(threads, || lens.coc_map(depth, width))))
         .map_err(PyDofError)?;
     coc.into_pyarray(py).reshape([height, width])
 }
