@@ -16,7 +16,9 @@ from typing import Any
 
 import dofcore
 from dofcore import _dofcore, depth_edges
+from dofcore.api import Aperture, RustEngine
 from dofcore.color import Highlights, from_linear, to_linear
+from dofcore.lens import thin_lens
 from scene import F_NUMBER, LENS, benchmark_scene
 
 
@@ -37,8 +39,12 @@ def timed_steps(quality: str, threads: int) -> dict[str, float]:
           lambda: _dofcore.sharpen_depth_edges_map(colour, depth, nearest, threads))
     linear = timed("sRGB to linear", lambda: to_linear(img, threads))
     highlights = Highlights(0.95, 16.0)
-    gain = timed("highlight gain field (numpy)", lambda: highlights.gain_field(linear, threads))
+    gain = timed("highlight gain field", lambda: highlights.gain_field(linear, threads))
     linear = timed("expansion", lambda: highlights.expand(linear, gain, in_place=True, threads=threads))
+    lens = thin_lens(depth, F_NUMBER, LENS["focus"], LENS["focal_length"], LENS["focal_px"])
+    engine = RustEngine(threads, fast=quality == "fast")
+    coc = timed("circle of confusion", lambda: engine.circle_of_confusion(depth, lens))
+    timed("engine (the gather)", lambda: engine.gather(linear, coc, Aperture()))
     timed("compression", lambda: highlights.compress(linear.copy(), gain, in_place=True, threads=threads))
     timed("linear to sRGB", lambda: from_linear(linear, img.dtype, threads))
     timed("render, end to end", lambda: dofcore.render(img, depth, F_NUMBER, quality=quality, threads=threads, **LENS))
