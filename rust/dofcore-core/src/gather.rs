@@ -137,7 +137,7 @@ pub(crate) fn checked_pool(
     Ok((pool, max_radius))
 }
 
-/// Values per task of the checks: enough that handing them out costs nothing.
+/// Values per task of the checks and of the CoC map: enough that handing them out costs nothing.
 pub(crate) const VALUES_PER_TASK: usize = 1 << 16;
 
 /// The index of the first value for which `bad` holds: each task's values tested without a
