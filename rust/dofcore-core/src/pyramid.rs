@@ -1238,6 +1238,22 @@ mod tests {
         (exact, render(size, rgb, coc, &Aperture::CIRCLE, 2))
     }
 
+    /// `exact_and_fast`, asserting that no value differs by `tolerance` or more.
+    fn exact_and_fast_within(
+        size: usize,
+        rgb: &[f32],
+        coc: &[f32],
+        tolerance: f32,
+    ) -> (Vec<f32>, Vec<f32>) {
+        let (exact, fast) = exact_and_fast(size, rgb, coc);
+        let worst = largest_difference(&exact, &fast);
+        assert!(
+            worst < tolerance,
+            "largest difference from the exact level: {worst}"
+        );
+        (exact, fast)
+    }
+
     fn largest_difference(exact: &[f32], fast: &[f32]) -> f32 {
         exact
             .iter()
@@ -1361,12 +1377,7 @@ mod tests {
                 }
             }
         }
-        let (exact, fast) = exact_and_fast(size, &rgb, &coc);
-        let worst = largest_difference(&exact, &fast);
-        assert!(
-            worst < tolerance,
-            "largest difference from the exact level: {worst}"
-        );
+        let (exact, fast) = exact_and_fast_within(size, &rgb, &coc, tolerance);
         let energy = |out: &[f32]| out.iter().map(|&v| f64::from(v)).sum::<f64>();
         let off = (energy(&fast) / energy(&exact) - 1.0) as f32;
         assert!(off.abs() < tolerance, "energy off by {off}");
@@ -1412,12 +1423,7 @@ mod tests {
         for (x, y) in [(40, 39), (30, 80), (100, 90), (70, 10), (90, 41)] {
             rgb[(y * size + x) * 3..][..3].fill(16.0);
         }
-        let (exact, fast) = exact_and_fast(size, &rgb, &coc);
-        let worst = largest_difference(&exact, &fast);
-        assert!(
-            worst < 0.05,
-            "largest difference from the exact level: {worst}"
-        );
+        exact_and_fast_within(size, &rgb, &coc, 0.05);
     }
 
     #[test]
@@ -1442,12 +1448,7 @@ mod tests {
         coc[light] = ground(42);
         let mut rgb = vec![0.2f32; size * size * 3];
         rgb[light * 3..light * 3 + 3].fill(28.0);
-        let (exact, fast) = exact_and_fast(size, &rgb, &coc);
-        let worst = largest_difference(&exact, &fast);
-        assert!(
-            worst < 0.05,
-            "largest difference from the exact level: {worst}"
-        );
+        exact_and_fast_within(size, &rgb, &coc, 0.05);
     }
 
     #[test]
