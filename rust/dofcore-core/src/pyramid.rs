@@ -449,10 +449,15 @@ impl<'a> Pyramid<'a> {
         while top > 0 && image.width.min(image.height) >> top < MIN_CELLS_ACROSS {
             top -= 1;
         }
-        // No level below the top gathers a kernel wider than 4T cells.
-        let widest = max_radius
-            .min(4.0 * t)
-            .max(max_radius / (1u64 << top) as f32);
+        // No level below the top gathers a kernel wider than 4T cells, but where there is no
+        // level 2 to splat on, level 0 gathers every source.
+        let widest = if top < 2 {
+            max_radius
+        } else {
+            max_radius
+                .min(4.0 * t)
+                .max(max_radius / (1u64 << top) as f32)
+        };
         let kernels = KernelTable::new(aperture, widest + 1.0);
         Self {
             image,
@@ -1493,6 +1498,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_small_frame_with_large_blur_is_the_exact_levels() {
+        // A frame under 64 px across has no level 2 to splat on: level 0 gathers every
+        // source, a near wall blurred to 40 px included, with the kernels of that radius.
+        let size = 48;
+        let mut coc = vec![0.5f32; size * size];
+        let mut rgb: Vec<f32> = (0..size * size * 3)
+            .map(|i| 0.2 + 0.6 * (((i / 3) % size / 3 + (i / 3) / size / 4 + i % 3) % 2) as f32)
+            .collect();
+        for y in 0..size {
+            coc[y * size + 24..(y + 1) * size].fill(-80.0);
+            rgb[(y * size + 24) * 3..(y + 1) * size * 3].fill(0.0);
+        }
+        exact_and_fast_within(size, &rgb, &coc, 1e-2);
     }
 
     #[test]
