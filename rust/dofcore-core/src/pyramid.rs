@@ -601,8 +601,7 @@ impl<'a> Pyramid<'a> {
             .collect();
         // The most sensitive first, while the work of their kernels fits the budget.
         sensitive.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
-        let mut budget = (SENSITIVE_WORK_PER_PIXEL * (image.width * image.height) as f32)
-            .max(MIN_SENSITIVE_WORK);
+        let mut budget = exact_work_budget(image.width * image.height);
         for (index, _) in sensitive {
             let side = 2.0 * radius(self.coc[index]).ceil() + 1.0;
             budget -= side * side;
@@ -835,12 +834,19 @@ impl<'a> Pyramid<'a> {
 /// a little off the pixel's, or a surface its populations lost, moves a light between groups
 /// whose factors differ by as much. Such pixels are gathered exactly, the most sensitive first...
 const SENSITIVE_SURFACE_FACTOR: f32 = 4.0;
-/// ...while the squares around their kernels add up to at most this many pixels per pixel of
-/// the frame, or to MIN_SENSITIVE_WORK (a few ms) on small frames. 8 is about 70 ms on two
-/// threads at 1500 x 1500, scaled from a render whose depth had 3 % noise per pixel: taking all
-/// of its such pixels, 59 per pixel, cost 0.5 s.
-const SENSITIVE_WORK_PER_PIXEL: f32 = 8.0;
-const MIN_SENSITIVE_WORK: f32 = (1 << 21) as f32;
+/// ...while the squares around their kernels fit `exact_work_budget`.
+///
+/// What the fast level computes exactly beyond its levels (the sensitive pixels; the copies of
+/// corner lights) may cost this many pixel visits per pixel of the frame, or MIN_EXACT_WORK (a
+/// few ms) on small frames. 8 is about 70 ms on two threads at 1500 x 1500, scaled from a
+/// render whose depth had 3 % noise per pixel: taking all of its sensitive pixels, 59 per
+/// pixel, cost 0.5 s.
+const EXACT_WORK_PER_PIXEL: f32 = 8.0;
+const MIN_EXACT_WORK: f32 = (1 << 21) as f32;
+
+fn exact_work_budget(pixels: usize) -> f32 {
+    (EXACT_WORK_PER_PIXEL * pixels as f32).max(MIN_EXACT_WORK)
+}
 
 /// Rows of a level's cells gathered before they are packed: bounds the unpacked memory.
 const ROWS_PER_BLOCK: usize = 64;
@@ -936,10 +942,14 @@ impl Level {
 /// else in the error.
 struct Bright<'a> {
     sources: Vec<BrightSource>,
+    /// A corner light's copies over the quadrant beyond the corner: the corner's source and its
+    /// steps out, (x + i step_x, y + j step_y) for 1 <= i, j <= the kernels' half-width.
+    quadrants: Vec<(BrightSource, [isize; 2])>,
     /// Which pixels of the photo hold a light (their copies beyond the frame are not pixels).
     is_light: Vec<bool>,
-    /// Whether small lights are among them (`cap`).
+    /// Whether small lights are among them, and the frame's corners (`cap`).
     small_lights: bool,
+    corners: bool,
     /// Indices into `sources` per `tile` x `tile` block of the photo, row-major: those a kernel
     /// can reach some pixel of the block from (within the kernel table's half-width on both axes).
     tiles: Vec<Vec<u32>>,
@@ -998,11 +1008,11 @@ fn held(rgb: &[f32], cap: f32) -> [f32; 3] {
 impl<'a> Bright<'a> {
     /// The brightest channel at which the levels hold pixel (x, y), if it is a light whose excess
     /// is gathered apart: the brightest on the ring around a small light (at most 1, when
-    /// `small_lights`), else 1 for a bright pixel. None for other pixels, and for a corner of the
-    /// frame (beyond it the model repeats a corner pixel over a quadrant: one light would be
-    /// thousands; the levels take it whole). Beyond the frame's sides, an edge pixel is repeated
-    /// along a line: `find` adds those copies.
-    fn cap(image: Image<'_>, x: usize, y: usize, small_lights: bool) -> Option<f32> {
+    /// `small_lights`), else 1 for a bright pixel. None for other pixels, and for the frame's
+    /// corners unless `corners` (the levels then take a corner light whole). Beyond the frame's
+    /// sides, an edge pixel is repeated along a line, and a corner pixel over a quadrant too:
+    /// `find` adds those copies.
+    fn cap(image: Image<'_>, x: usize, y: usize, small_lights: bool, corners: bool) -> Option<f32> {
         let (width, height) = (image.width, image.height);
         let at = |x: usize, y: usize| brightest(&image.rgb[(y * width + x) * 3..][..3]);
         let own = at(x, y);
@@ -1010,7 +1020,7 @@ impl<'a> Bright<'a> {
             return None;
         }
         let ([left, right], [up, down]) = outward(x, y, width, height);
-        if (left != 0 || right != 0) && (up != 0 || down != 0) {
+        if !corners && (left != 0 || right != 0) && (up != 0 || down != 0) {
             return None;
         }
         // The ring of pixels SMALL_LIGHT_REACH away, edge pixels repeated beyond the frame (5.1);
@@ -1047,7 +1057,7 @@ impl<'a> Bright<'a> {
     /// The cap of pixel (x, y) if it is one of the lights found (`cap` again, for those alone).
     fn cap_of(&self, image: Image<'_>, x: usize, y: usize) -> Option<f32> {
         self.is_light[y * image.width + x]
-            .then(|| Self::cap(image, x, y, self.small_lights))
+            .then(|| Self::cap(image, x, y, self.small_lights, self.corners))
             .flatten()
     }
 
@@ -1057,15 +1067,23 @@ impl<'a> Bright<'a> {
         let (width, height) = (image.width, image.height);
         let margin = kernels.half_width();
         let seen = (width + 2 * margin) * (height + 2 * margin);
-        let (small_lights, lights, sources) =
+        // A corner light's copies within reach of the pixels around the corner: about margin^4
+        // / 8 pairs, each weighed for up to 4 views (as long as a gather's pixel visit: four
+        // corner lights at margin 79 took 0.29 s on two threads). Where four corners would
+        // cost more than the budget, the levels take corner lights whole: a large frame's
+        // corners are a small share of it.
+        let corners = 2.0 * (margin as f32).powi(4) <= exact_work_budget(width * height);
+        let (small_lights, lights, sources, quadrants) =
             [true, false].into_iter().find_map(|small_lights| {
                 let lights: Vec<(usize, f32)> = (0..width * height)
                     .into_par_iter()
                     .filter_map(|i| {
-                        Self::cap(image, i % width, i / width, small_lights).map(|cap| (i, cap))
+                        Self::cap(image, i % width, i / width, small_lights, corners)
+                            .map(|cap| (i, cap))
                     })
                     .collect();
                 let mut sources = Vec::with_capacity(lights.len());
+                let mut quadrants = Vec::new();
                 for &(i, cap) in &lights {
                     let (x, y) = (i % width, i / width);
                     let rgb = &image.rgb[i * 3..i * 3 + 3];
@@ -1081,6 +1099,9 @@ impl<'a> Bright<'a> {
                     };
                     let (x, y) = (x as isize, y as isize);
                     sources.push(source(x, y));
+                    // Beyond a side the pixel repeats along a line, beyond a corner over the
+                    // quadrant too (5.1). A quadrant is one light continued, not a scatter of
+                    // lights: one source, whose copies `excess` visits where they reach.
                     let (across, down) = outward(x as usize, y as usize, width, height);
                     let steps = across
                         .map(|dx| [dx, 0])
@@ -1090,11 +1111,16 @@ impl<'a> Bright<'a> {
                         sources
                             .extend((1..=margin as isize).map(|k| source(x + k * dx, y + k * dy)));
                     }
+                    for step_x in across.into_iter().filter(|&step| step != 0) {
+                        for step_y in down.into_iter().filter(|&step| step != 0) {
+                            quadrants.push((source(x, y), [step_x, step_y]));
+                        }
+                    }
                     if sources.len() > seen / MAX_BRIGHT_SHARE {
                         return None;
                     }
                 }
-                Some((small_lights, lights, sources))
+                Some((small_lights, lights, sources, quadrants))
             })?;
         if sources.is_empty() {
             return None;
@@ -1124,8 +1150,10 @@ impl<'a> Bright<'a> {
         }
         Some(Self {
             sources,
+            quadrants,
             is_light,
             small_lights,
+            corners,
             tiles,
             tiles_x,
             tile,
@@ -1144,63 +1172,126 @@ impl<'a> Bright<'a> {
         if candidates.is_empty() {
             return total; // no bright source in reach
         }
-        let widest_centre = views.iter().fold(0.0f32, |m, v| m.max(radius(v.coc)));
-        let half_width = self.kernels.half_width() as isize;
-        // Every view sees the pixel's own surface: its slope, with the view's CoC (5.2).
-        let [slope_x, slope_y] = self.pixels.slope(x, y);
+        let seen = Seen {
+            pixel: [x as isize, y as isize],
+            views,
+            widest_centre: views.iter().fold(0.0f32, |m, v| m.max(radius(v.coc))),
+            slope: self.pixels.slope(x, y),
+        };
         // Each view's 1 / kernel area, found when a source is behind it (two binary searches).
         let mut inverse_areas = [None::<f32>; 4];
-        for &n in candidates {
-            let source = &self.sources[n as usize];
-            if source.radius < from {
-                continue;
-            }
-            let (dx, dy) = (source.x - x as isize, source.y - y as isize);
-            // No kernel here reaches past rho = radius + 0.5, and rho is at least the
-            // Euclidean distance (one pixel of margin for the table's rounding): most of
-            // the tile's sources end here.
-            let reach = source.radius.max(widest_centre) + 1.5;
-            if dx.abs() > half_width
-                || dy.abs() > half_width
-                || (dx * dx + dy * dy) as f32 > reach * reach
-            {
-                continue;
-            }
-            // The source's kernel seen at the offset pixel - source: point-reflected in
-            // front of the focus plane (as in the gather).
-            let rho = if source.coc < 0.0 {
-                self.kernels.rho(dx, dy)
-            } else {
-                self.kernels.rho(-dx, -dy)
-            };
-            let own = coverage(source.radius, rho) * source.inverse_area;
-            let mut share = 0.0f32;
-            let source_at = [source.x as f32 + 0.5, source.y as f32 + 0.5];
-            for (view, inverse_area) in views.iter().zip(&mut inverse_areas) {
-                // The centre's surface at the source: its CoC, and the pixel's slope.
-                let (dx, dy) = (source_at[0] - view.centre[0], source_at[1] - view.centre[1]);
-                let expected = (view.coc + slope_y * dy) + slope_x * dx;
-                share += view.share
-                    * if source.coc < expected - SAME_SURFACE_TOLERANCE_PX {
-                        view.factors[0] * own
-                    } else if source.coc <= expected + SAME_SURFACE_TOLERANCE_PX {
-                        view.factors[1] * own
-                    } else {
-                        let centre_radius = radius(view.coc);
-                        let centre_inverse_area = *inverse_area
-                            .get_or_insert_with(|| (1.0 / self.kernels.area(centre_radius)) as f32);
-                        let hidden = coverage(centre_radius.max(source.radius), rho)
-                            * centre_inverse_area.min(source.inverse_area);
-                        view.factors[2] * hidden
-                    };
-            }
+        let mut add = |source: &BrightSource, share: f32| {
             if share > 0.0 {
                 for (t, excess) in total.iter_mut().zip(source.excess) {
                     *t += share * excess;
                 }
             }
+        };
+        for &n in candidates {
+            let source = &self.sources[n as usize];
+            if source.radius >= from {
+                let share = self.share(source, [source.x, source.y], &seen, &mut inverse_areas);
+                add(source, share);
+            }
+        }
+        let half_width = self.kernels.half_width() as isize;
+        for (source, [step_x, step_y]) in &self.quadrants {
+            if source.radius < from {
+                continue;
+            }
+            // The copies of each row within reach of the pixel (the nearest is a step out on
+            // both axes from the corner).
+            let reach = seen.reach(source);
+            if (x as isize - source.x).abs() as f32 >= reach
+                || (y as isize - source.y).abs() as f32 >= reach
+            {
+                continue;
+            }
+            let mut share = 0.0f32;
+            for j in 1..=half_width {
+                let at_y = source.y + j * step_y;
+                let dy = (at_y - y as isize) as f32;
+                if dy.abs() > reach {
+                    continue;
+                }
+                let span = (reach * reach - dy * dy).sqrt() as isize + 1;
+                let offset = (x as isize - source.x) * step_x;
+                for i in (offset - span).max(1)..=(offset + span).min(half_width) {
+                    let at = [source.x + i * step_x, at_y];
+                    share += self.share(source, at, &seen, &mut inverse_areas);
+                }
+            }
+            add(source, share);
         }
         total
+    }
+
+    /// The weight at the pixel of `source`'s light from `at` (itself or a copy), as the views
+    /// see it; 0 out of reach.
+    #[inline(always)]
+    fn share(
+        &self,
+        source: &BrightSource,
+        at: [isize; 2],
+        seen: &Seen<'_>,
+        inverse_areas: &mut [Option<f32>; 4],
+    ) -> f32 {
+        let (dx, dy) = (at[0] - seen.pixel[0], at[1] - seen.pixel[1]);
+        let half_width = self.kernels.half_width() as isize;
+        let reach = seen.reach(source);
+        if dx.abs() > half_width
+            || dy.abs() > half_width
+            || (dx * dx + dy * dy) as f32 > reach * reach
+        {
+            return 0.0; // most of the tile's sources end here
+        }
+        // The source's kernel seen at the offset pixel - source: point-reflected in front of the
+        // focus plane (as in the gather).
+        let rho = if source.coc < 0.0 {
+            self.kernels.rho(dx, dy)
+        } else {
+            self.kernels.rho(-dx, -dy)
+        };
+        let own = coverage(source.radius, rho) * source.inverse_area;
+        let [slope_x, slope_y] = seen.slope;
+        let source_at = [at[0] as f32 + 0.5, at[1] as f32 + 0.5];
+        let mut share = 0.0f32;
+        for (view, inverse_area) in seen.views.iter().zip(inverse_areas) {
+            // The centre's surface at the source: its CoC, and the pixel's slope.
+            let (dx, dy) = (source_at[0] - view.centre[0], source_at[1] - view.centre[1]);
+            let expected = (view.coc + slope_y * dy) + slope_x * dx;
+            share += view.share
+                * if source.coc < expected - SAME_SURFACE_TOLERANCE_PX {
+                    view.factors[0] * own
+                } else if source.coc <= expected + SAME_SURFACE_TOLERANCE_PX {
+                    view.factors[1] * own
+                } else {
+                    let centre_radius = radius(view.coc);
+                    let centre_inverse_area = *inverse_area
+                        .get_or_insert_with(|| (1.0 / self.kernels.area(centre_radius)) as f32);
+                    let hidden = coverage(centre_radius.max(source.radius), rho)
+                        * centre_inverse_area.min(source.inverse_area);
+                    view.factors[2] * hidden
+                };
+        }
+        share
+    }
+}
+
+/// A pixel whose bright sources `Bright::excess` weighs: where it is, its views, the widest of
+/// their kernels, and its own surface's slope (every view sees the pixel's surface, 5.2).
+struct Seen<'a> {
+    pixel: [isize; 2],
+    views: &'a [View],
+    widest_centre: f32,
+    slope: [f32; 2],
+}
+
+impl Seen<'_> {
+    /// No kernel here reaches past rho = radius + 0.5, and rho is at least the Euclidean
+    /// distance (one pixel of margin for the table's rounding).
+    fn reach(&self, source: &BrightSource) -> f32 {
+        source.radius.max(self.widest_centre) + 1.5
     }
 }
 
@@ -1329,9 +1420,9 @@ mod tests {
     }
 
     /// Largest difference between the fast and the exact level on a textured background blurred
-    /// to 72 px with clipped lights expanded far above white at `lights` (x, y).
-    fn worst_difference_with_lights(lights: &[(usize, usize)]) -> f32 {
-        let (size, diameter) = (161, 72.0);
+    /// to `diameter` px with clipped lights expanded far above white at `lights` (x, y).
+    fn worst_difference_with_lights(lights: &[(usize, usize)], diameter: f32) -> f32 {
+        let size = 161;
         let mut rgb: Vec<f32> = (0..size * size * 3)
             .map(|i| ((i * 37) % 101) as f32 / 200.0)
             .collect();
@@ -1348,7 +1439,7 @@ mod tests {
         // The light is gathered apart, with its exact coverage (a rim a pixel wide). It adds
         // 900 / K(36) = 0.22 in red inside its disc; a rim a cell wide would miss by about half
         // of that.
-        let worst = worst_difference_with_lights(&[(80, 80)]);
+        let worst = worst_difference_with_lights(&[(80, 80)], 72.0);
         assert!(
             worst < 0.02,
             "largest difference from the exact level: {worst}"
@@ -1359,9 +1450,22 @@ mod tests {
     fn a_bright_light_on_the_frames_edge_is_the_exact_levels_to_its_rim() {
         // The model repeats an edge pixel beyond the frame: a light there is a line of lights
         // going out of it, each with its own exact rim.
-        let worst = worst_difference_with_lights(&[(80, 160), (0, 40)]);
+        let worst = worst_difference_with_lights(&[(80, 160), (0, 40)], 72.0);
         assert!(
             worst < 0.02,
+            "largest difference from the exact level: {worst}"
+        );
+    }
+
+    #[test]
+    fn a_bright_light_in_a_corner_is_the_exact_levels_to_its_rim() {
+        // Beyond a corner the model repeats the corner pixel over a quadrant: a light there is
+        // a quadrant of lights, each with its own exact rim (35.4 off when the levels held them
+        // whole). The levels hold the quadrant at 1, a bright area whose rim is a cell wide:
+        // 0.030 off with lights of 1 alone. Blurred to 48 px, four corners fit the budget.
+        let worst = worst_difference_with_lights(&[(0, 0), (160, 160)], 48.0);
+        assert!(
+            worst < 0.05,
             "largest difference from the exact level: {worst}"
         );
     }
@@ -1376,7 +1480,7 @@ mod tests {
             .flat_map(|y| (0..20).map(move |x| (4 + 8 * x, 4 + 8 * y)))
             .collect();
         lights.extend([(80, 160), (0, 40)]);
-        let worst = worst_difference_with_lights(&lights);
+        let worst = worst_difference_with_lights(&lights, 72.0);
         assert!(
             worst < 0.02,
             "largest difference from the exact level: {worst}"
