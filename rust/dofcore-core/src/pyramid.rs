@@ -1419,9 +1419,10 @@ mod tests {
         );
     }
 
-    /// Largest difference between the fast and the exact level on a textured background blurred
-    /// to `diameter` px with clipped lights expanded far above white at `lights` (x, y).
-    fn worst_difference_with_lights(lights: &[(usize, usize)], diameter: f32) -> f32 {
+    /// Asserts that the fast level renders a textured background blurred to `diameter` px, with
+    /// clipped lights expanded far above white at `lights` (x, y), within `tolerance` of the
+    /// exact level.
+    fn assert_lights_render_within(lights: &[(usize, usize)], diameter: f32, tolerance: f32) {
         let size = 161;
         let mut rgb: Vec<f32> = (0..size * size * 3)
             .map(|i| ((i * 37) % 101) as f32 / 200.0)
@@ -1430,8 +1431,7 @@ mod tests {
             rgb[(y * size + x) * 3..][..3].copy_from_slice(&[900.0, 600.0, 300.0]);
         }
         let coc = vec![diameter; size * size];
-        let (exact, fast) = exact_and_fast(size, &rgb, &coc);
-        largest_difference(&exact, &fast)
+        exact_and_fast_within(size, &rgb, &coc, tolerance);
     }
 
     #[test]
@@ -1439,22 +1439,14 @@ mod tests {
         // The light is gathered apart, with its exact coverage (a rim a pixel wide). It adds
         // 900 / K(36) = 0.22 in red inside its disc; a rim a cell wide would miss by about half
         // of that.
-        let worst = worst_difference_with_lights(&[(80, 80)], 72.0);
-        assert!(
-            worst < 0.02,
-            "largest difference from the exact level: {worst}"
-        );
+        assert_lights_render_within(&[(80, 80)], 72.0, 0.02);
     }
 
     #[test]
     fn a_bright_light_on_the_frames_edge_is_the_exact_levels_to_its_rim() {
         // The model repeats an edge pixel beyond the frame: a light there is a line of lights
         // going out of it, each with its own exact rim.
-        let worst = worst_difference_with_lights(&[(80, 160), (0, 40)], 72.0);
-        assert!(
-            worst < 0.02,
-            "largest difference from the exact level: {worst}"
-        );
+        assert_lights_render_within(&[(80, 160), (0, 40)], 72.0, 0.02);
     }
 
     #[test]
@@ -1463,11 +1455,7 @@ mod tests {
         // a quadrant of lights, each with its own exact rim (35.4 off when the levels held them
         // whole). The levels hold the quadrant at 1, a bright area whose rim is a cell wide:
         // 0.030 off with lights of 1 alone. Blurred to 48 px, four corners fit the budget.
-        let worst = worst_difference_with_lights(&[(0, 0), (160, 160)], 48.0);
-        assert!(
-            worst < 0.05,
-            "largest difference from the exact level: {worst}"
-        );
+        assert_lights_render_within(&[(0, 0), (160, 160)], 48.0, 0.05);
     }
 
     #[test]
@@ -1480,11 +1468,7 @@ mod tests {
             .flat_map(|y| (0..20).map(move |x| (4 + 8 * x, 4 + 8 * y)))
             .collect();
         lights.extend([(80, 160), (0, 40)]);
-        let worst = worst_difference_with_lights(&lights, 72.0);
-        assert!(
-            worst < 0.02,
-            "largest difference from the exact level: {worst}"
-        );
+        assert_lights_render_within(&lights, 72.0, 0.02);
     }
 
     /// Asserts that the fast level renders square `lights` (x, y, side, value) of CoC `light` on a
