@@ -26,7 +26,7 @@ the whole map in one piece would hold 4.2x the float32 image at its peak, above 
 3.6x."""
 CONTEXT_ROWS = 24
 """Lifting a thin ridge reads the ridge tops within 3 rows, each of which reads 6 rows each way
-(9 rows). Snapping a blended pixel reads the 19 x 19 window around it (9 rows each way) and
+(9 rows). Snapping a blended pixel reads 9 px each way down its slope and
 trimming a fattened band the snapped depth in the 9 x 9 windows of a pixel's 3 x 3 neighbours (5
 rows), so 23 rows each way in all; one more for safety costs nothing."""
 
