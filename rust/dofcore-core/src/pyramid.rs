@@ -484,7 +484,28 @@ impl<'a> Pyramid<'a> {
             .par_iter()
             .map(|&c| self.band(radius(c)) as u8)
             .collect();
-        let bright = Bright::find(image, self.coc, &self.full_kernels);
+        // Level 0 renders band 0, and the pixels of band 1 beside it: level 1's 2-px cells
+        // there hold the sharp surface too, and a blurred background read from them keeps an
+        // edge of the sharp one along every hair (thin scene: 0.47 dB of the truth, quality.md).
+        let on_level_0 = |x: usize, y: usize| match bands[y * image.width + x] {
+            0 => true,
+            1 => (y.saturating_sub(1)..(y + 2).min(image.height)).any(|ny| {
+                (x.saturating_sub(1)..(x + 2).min(image.width))
+                    .any(|nx| bands[ny * image.width + nx] == 0)
+            }),
+            _ => false,
+        };
+        // The lights' excess is for the pixels read from the levels, and for those of level 0
+        // from the sources of band 2 and up: where there are neither, level 0 gathers every
+        // light whole, and finding them would cost a pass over the frame and a visit per pixel
+        // for nothing.
+        let needs_lights = bands.par_iter().any(|&band| band >= 2)
+            || (0..image.height)
+                .into_par_iter()
+                .any(|y| (0..image.width).any(|x| !on_level_0(x, y)));
+        let bright = needs_lights
+            .then(|| Bright::find(image, self.coc, &self.full_kernels))
+            .flatten();
         let pixels = Pixels {
             image,
             coc: self.coc,
@@ -520,17 +541,6 @@ impl<'a> Pyramid<'a> {
             })
             .collect();
 
-        // Level 0 renders band 0, and the pixels of band 1 beside it: level 1's 2-px cells
-        // there hold the sharp surface too, and a blurred background read from them keeps an
-        // edge of the sharp one along every hair (thin scene: 0.47 dB of the truth, quality.md).
-        let on_level_0 = |x: usize, y: usize| match bands[y * image.width + x] {
-            0 => true,
-            1 => (y.saturating_sub(1)..(y + 2).min(image.height)).any(|ny| {
-                (x.saturating_sub(1)..(x + 2).min(image.width))
-                    .any(|nx| bands[ny * image.width + nx] == 0)
-            }),
-            _ => false,
-        };
         release_freed_memory();
         let mut out = vec![0.0f32; image.width * image.height * 3];
         // Level 0 gathers bands 0 and 1: every source if there is no band 2.
