@@ -990,8 +990,8 @@ const MIN_TILE: usize = 32;
 /// reach add up to no more than MIN_EXACT_WORK (a small frame: a few ms). (Counted over the frame
 /// alone, an edge light's copies tipped a small frame with lights 1 in 100 over it: 39.7 dB;
 /// counted without the work, a few more lights did: 40.1 dB.) Not exact_work_budget: on a large
-/// frame with little blur no pixel needs the lights' excess, and visiting it would cost up to
-/// 0.1 s for nothing (1500 x 1500, a light in 40 pixels, f/64).
+/// frame that is up to ~0.1 s more (1500 x 1500 with a light in 40 pixels at f/64, measured
+/// before such a frame skipped the lights altogether), where the count held 45 dB.
 const MAX_BRIGHT_SHARE: usize = 64;
 /// A small light (a star, a glint, a lamp on a float photo): a pixel more than this many times as
 /// bright as every pixel SMALL_LIGHT_REACH away (their brightest channels): a light up to that
