@@ -94,6 +94,8 @@ def test_focal_length_defaults():
         (dict(f=0.0), ValueError, "f-number"),
         (dict(f=-1.8), ValueError, "f-number"),
         (dict(focus=0.05), ValueError, "focal length"),
+        # Depth in kilometres (1000x too small): the automatic focus lands inside the lens.
+        (dict(focus=None, depth=np.full((30, 40), 0.002, np.float32)), ValueError, "read from the depth map"),
         (dict(focus=(40, 0)), ValueError, "outside"),
         (dict(focus=(1.5, 2)), TypeError, "two integers"),
         (dict(blades=2), ValueError, "blades"),
