@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -65,9 +66,12 @@ def test_any_array_layout_gives_the_same_picture_as_a_contiguous_copy(layout, dt
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
-def test_the_input_arrays_are_never_modified(dtype):
+@pytest.mark.parametrize("pickled", [False, True])
+def test_the_input_arrays_are_never_modified(dtype, pickled):
     img, depth = scene(2)
     img = img.astype(dtype) if dtype != np.float32 else (img / 64.0).astype(np.float32)
+    if pickled:  # as multiprocessing hands arrays to a worker: a float32 photo was overwritten
+        img, depth = pickle.loads(pickle.dumps((img, depth)))
     before_img, before_depth = img.copy(), depth.copy()
     render(img, depth, highlight_gain=8.0)
     np.testing.assert_array_equal(img, before_img)

@@ -287,7 +287,8 @@ def render(
     gain = highlights.gain_field(linear, threads)
     # Peak memory (docs/reliability.md): expand our own linear copy in place, drop it once the
     # engine has its output, compress that output in place.
-    linear = highlights.expand(linear, gain, in_place=linear is not img, threads=threads)
+    ours = not np.may_share_memory(linear, img)  # not `is`: see depth_edges.perceptual_colour
+    linear = highlights.expand(linear, gain, in_place=ours, threads=threads)
     blurred = engine.gather(linear, coc_map, aperture)
     del linear
     out = from_linear(highlights.compress(blurred, gain, in_place=True, threads=threads), img.dtype, threads)

@@ -71,6 +71,8 @@ def perceptual_colour(img: npt.NDArray[np.generic], threads: int = 0) -> F32:
     if img.dtype in _CUBE_ROOT_TABLES:
         return _dofcore.decode_srgb(img, _CUBE_ROOT_TABLES[img.dtype], threads)
     linear = to_linear(img, threads)
-    if linear is img:  # float32 input is used as given: not ours to overwrite
+    # float32 input is used as given, not ours to overwrite. Not an identity test: numpy may give
+    # a new view of the same memory (it does for an array unpickled, as multiprocessing sends it).
+    if np.may_share_memory(linear, img):
         return np.cbrt(linear)
     return np.cbrt(linear, out=linear)
