@@ -96,6 +96,7 @@ def test_focal_length_defaults():
         (dict(focus=0.05), ValueError, "focal length"),
         # Depth in kilometres (1000x too small): the automatic focus lands inside the lens.
         (dict(focus=None, depth=np.full((30, 40), 0.002, np.float32)), ValueError, "read from the depth map"),
+        (dict(img=np.full((30, 40, 3), 1e39)), ValueError, "beyond float32's range"),
         (dict(focus=(40, 0)), ValueError, "outside"),
         (dict(focus=(1.5, 2)), TypeError, "two integers"),
         (dict(blades=2), ValueError, "blades"),

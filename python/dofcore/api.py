@@ -134,6 +134,9 @@ def check_image(img: object) -> npt.NDArray[np.generic]:
     return img
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
 def check_image_values(img: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
     """Finite, non-negative linear light; returned as RGB, C-contiguous."""
     img = np.ascontiguousarray(img)
@@ -146,6 +149,10 @@ def check_image_values(img: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
         negative = np.asarray((cast(npt.NDArray[np.floating], img) < 0).any(axis=2))
         if negative.any():
             raise ValueError(f"img holds negative linear light at {_first_bad(negative)}")
+    if img.dtype == np.float64:  # the engine works in float32, where this would be infinity
+        too_bright = np.asarray((cast(npt.NDArray[np.float64], img) > FLOAT32_MAX).any(axis=2))
+        if too_bright.any():
+            raise ValueError(f"img holds light beyond float32's range ({FLOAT32_MAX:.3g}) at {_first_bad(too_bright)}")
     return img
 
 

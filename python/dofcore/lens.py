@@ -99,11 +99,11 @@ def thin_lens(
     focal_length_mm, focal_px = focal_lengths(depth.shape[1], focal_length, focal_px)
     focus_m = focus_distance(depth, focus)
     if focus_m <= focal_length_mm * 1e-3:
-        # A focus read from the depth this close is most often depth in other units than metres.
+        # A focus read from the depth map: the depth's units, or the lens's, are likely wrong.
         from_depth = focus is None or isinstance(focus, tuple | list)
-        source = " (read from the depth map: is it in metres?)" if from_depth else ""
+        hint = " (read from the depth map: check that it is in metres and the lens in mm)" if from_depth else ""
         raise ValueError(
-            f"focus {focus_m:g} m{source} is at or inside the focal length {focal_length_mm:g} mm: "
+            f"focus {focus_m:g} m{hint} is at or inside the focal length {focal_length_mm:g} mm: "
             "a lens cannot focus there"
         )
     return ThinLens(focal_length_mm * 1e-3 / f_number, focal_px, focus_m, focal_length_mm)
