@@ -6,12 +6,15 @@ import math
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 from dofcore.io import (
     EXIF_IFD, FOCAL_LENGTH, FOCAL_LENGTH_35MM, FOCAL_PLANE_RESOLUTION_UNIT, FOCAL_PLANE_X_RESOLUTION,
-    depth_preview, read_depth, read_photo, write_depth, write_photo,
+    depth_preview, read_colour_profile, read_depth, read_photo, write_depth, write_photo,
 )
+from dofcore.portrait import portrait
+
+ORIENTATION = 0x0112
 
 
 def _jpeg_with_exif(path, tags, size=(60, 40)):
@@ -32,6 +35,34 @@ def test_focal_length_from_focal_length_and_sensor_resolution(tmp_path):
     tags = {FOCAL_LENGTH: 4.2, FOCAL_PLANE_X_RESOLUTION: 1000.0, FOCAL_PLANE_RESOLUTION_UNIT: 3}
     _, focal_px = read_photo(_jpeg_with_exif(tmp_path / "b.jpg", tags))
     assert focal_px == pytest.approx(420.0)
+
+
+@pytest.mark.parametrize(("orientation", "turns"), [(1, 0), (3, 2), (6, -1), (8, 1)])
+def test_a_photo_stored_on_its_side_is_read_upright(tmp_path, orientation, turns):
+    """A phone stores a portrait shot on its side with an orientation tag (6: turn it 90 degrees
+    clockwise to view); read as stored, its render came out on its side and its depth map, made
+    from the upright photo, did not fit it."""
+    stored = np.arange(4 * 6 * 3, dtype=np.uint8).reshape(4, 6, 3)
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[EXIF_IFD] = {FOCAL_LENGTH: 4.2, FOCAL_PLANE_X_RESOLUTION: 1000.0, FOCAL_PLANE_RESOLUTION_UNIT: 3}
+    Image.fromarray(stored).save(tmp_path / "side.png", exif=exif)
+    photo, focal_px = read_photo(tmp_path / "side.png")
+    np.testing.assert_array_equal(photo, np.rot90(stored, k=turns))
+    assert focal_px == pytest.approx(420.0)  # the same in pixels whichever way up
+
+
+def test_a_render_keeps_its_photos_colour_profile(tmp_path):
+    """A wide-gamut photo (Display P3 on recent phones) written without its profile would be
+    shown as sRGB, its colours dulled."""
+    profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    Image.fromarray(np.full((24, 32, 3), 120, np.uint8)).save(tmp_path / "profiled.png", icc_profile=profile)
+    assert read_colour_profile(tmp_path / "profiled.png") == profile
+    for name in ("out.png", "out.jpg"):
+        portrait(tmp_path / "profiled.png", tmp_path / name, 2.0, depth=np.full((24, 32), 2.0, np.float32))
+        assert read_colour_profile(tmp_path / name) == profile
+    Image.fromarray(np.full((24, 32, 3), 120, np.uint8)).save(tmp_path / "srgb.png")
+    assert read_colour_profile(tmp_path / "srgb.png") is None
 
 
 def test_no_exif_no_focal_length(tmp_path):

@@ -1,7 +1,8 @@
 """Photos and depth maps on disk.
 
 Photos: whatever Pillow reads (JPEG, PNG, TIFF, ...), 8-bit RGB, greyscale (8 or 16 bit, made
-RGB), with the focal length from EXIF. RGBA and 16-bit-per-channel colour files are refused
+RGB), turned upright as their EXIF orientation says, with the focal length from EXIF; a render
+is written with its photo's colour profile. RGBA and 16-bit-per-channel colour files are refused
 with a message that says what to do. Depth maps: .npy, .npz (key `depth`), float32 TIFF, EXR
 (the `openexr` package, in the depth extra) and 16-bit PNG, whose encoding is stated in its
 metadata (see `write_depth`). `depth_preview` colours a depth map for people to look at.
@@ -17,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageFile, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from dofcore.color import from_linear
 
@@ -53,7 +54,9 @@ def _open(path: str | os.PathLike[str]) -> ImageFile.ImageFile:
 
 
 def read_photo(path: str | os.PathLike[str]) -> tuple[Photo, float | None]:
-    """(H x W x 3 uint8 or uint16 sRGB photo, focal length in pixels from EXIF or None)."""
+    """(H x W x 3 uint8 or uint16 sRGB photo, focal length in pixels from EXIF or None). The photo
+    is upright as its EXIF orientation shows it (a phone stores a portrait shot on its side): as
+    a viewer shows it, and as a depth network and a depth map of it see it."""
     with _open(path) as image:
         try:
             image.load()
@@ -70,12 +73,22 @@ def read_photo(path: str | os.PathLike[str]) -> tuple[Photo, float | None]:
                 f"{path} has 16 bits per colour channel, which Pillow reads at 8 bits only: load "
                 "it yourself as an H x W x 3 uint16 array and call dofcore.render, which keeps 16 bits"
             )
-        if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-            grey = np.asarray(image, dtype=np.uint16)
+        # In pixels the focal length is the same either way up; the tags count the stored width.
+        focal_px = exif_focal_px(image, image.width, image.height)
+        upright = ImageOps.exif_transpose(image)
+        if upright.mode in ("I;16", "I;16B", "I;16L", "I"):
+            grey = np.asarray(upright, dtype=np.uint16)
             photo: Photo = np.repeat(grey[..., None], 3, axis=2)
         else:
-            photo = np.asarray(image.convert("RGB"))
-        return photo, exif_focal_px(image, photo.shape[1], photo.shape[0])
+            photo = np.asarray(upright.convert("RGB"))
+        return photo, focal_px
+
+
+def read_colour_profile(path: str | os.PathLike[str]) -> bytes | None:
+    """The photo's ICC colour profile (Display P3 on recent phones), or None for plain sRGB."""
+    with _open(path) as image:
+        profile = image.info.get("icc_profile")
+        return profile if isinstance(profile, bytes) and profile else None
 
 
 def exif_focal_px(image: Image.Image, width: int, height: int) -> float | None:
@@ -95,10 +108,13 @@ def exif_focal_px(image: Image.Image, width: int, height: int) -> float | None:
     return None
 
 
-def write_photo(path: str | os.PathLike[str], photo: npt.NDArray[np.generic]) -> None:
+def write_photo(
+    path: str | os.PathLike[str], photo: npt.NDArray[np.generic], colour_profile: bytes | None = None
+) -> None:
     """Write by the file's extension (JPEG at quality 95). 8-bit RGB as is; 16-bit greyscale
     (equal channels, as `read_photo` makes of a 16-bit grey file) as a 16-bit PNG or TIFF;
-    float (linear light) encoded to 8-bit sRGB."""
+    float (linear light) encoded to 8-bit sRGB. `colour_profile`: the photo's ICC profile, so that
+    a wide-gamut photo's render keeps its colours (the blur is linear in any RGB primaries)."""
     path = Path(path)
     suffix = path.suffix.lower()
     check_photo_path(path)
@@ -117,6 +133,8 @@ def write_photo(path: str | os.PathLike[str], photo: npt.NDArray[np.generic]) ->
     else:
         image = Image.fromarray(from_linear(np.asarray(photo, np.float32), np.dtype(np.uint8)))
     options: dict[str, Any] = {"quality": 95} if suffix in (".jpg", ".jpeg") else {}
+    if colour_profile is not None:
+        options["icc_profile"] = colour_profile
     image.save(path, **options)
 
 

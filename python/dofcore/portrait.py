@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from dofcore.api import render
 from dofcore.depth import Backend
-from dofcore.io import read_depth, read_photo, write_photo
+from dofcore.io import read_colour_profile, read_depth, read_photo, write_photo
 
 
 @contextmanager
@@ -56,6 +56,7 @@ def portrait(
     """
     with step(f"reading {src}", quiet):
         photo, exif_focal_px = read_photo(src)
+        colour_profile = read_colour_profile(src)
     focal_px = focal_px if focal_px is not None else exif_focal_px
     if depth is None:
         from dofcore.depth import estimate_depth
@@ -72,5 +73,5 @@ def portrait(
     with step(f"rendering at f/{f:g}", quiet):
         out = render(photo, depth_m, f, focal_px=focal_px, **options)
     with step(f"writing {dst}", quiet):
-        write_photo(dst, out)
+        write_photo(dst, out, colour_profile)
     return out
