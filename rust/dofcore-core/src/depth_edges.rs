@@ -562,11 +562,10 @@ impl ColourSums {
         self.colour.map(|sum| sum / self.count)
     }
 
-    /// The mean squared distance of the colours from `centre`.
-    fn spread_about(&self, centre: [f32; 3]) -> f32 {
-        let dot: f32 = self.colour.iter().zip(centre).map(|(s, c)| s * c).sum();
-        let norm: f32 = centre.iter().map(|c| c * c).sum();
-        ((self.square - 2.0 * dot) / self.count + norm).max(0.0)
+    /// The mean squared distance of the colours from their mean.
+    fn spread(&self) -> f32 {
+        let mean = self.mean();
+        (self.square / self.count - mean.iter().map(|m| m * m).sum::<f32>()).max(0.0)
     }
 }
 
@@ -686,7 +685,7 @@ impl<'a> Edges<'a> {
             .zip(far_mean)
             .map(|(n, f)| (n - f) * (n - f))
             .sum();
-        apart > SEPARATION_SHARE * far.spread_about(far_mean)
+        apart > SEPARATION_SHARE * far.spread()
     }
 
     /// `depth`, the map these edges are of, with each pixel for which `side` gives an inverse
