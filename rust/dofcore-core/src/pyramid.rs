@@ -496,13 +496,12 @@ impl<'a> Pyramid<'a> {
             _ => false,
         };
         // The lights' excess is for the pixels read from the levels, and for those of level 0
-        // from the sources of band 2 and up: where there are neither, level 0 gathers every
-        // light whole, and finding them would cost a pass over the frame and a visit per pixel
-        // for nothing.
-        let needs_lights = bands.par_iter().any(|&band| band >= 2)
-            || (0..image.height)
-                .into_par_iter()
-                .any(|y| (0..image.width).any(|x| !on_level_0(x, y)));
+        // from the sources of band 2 and up (pixels of the levels themselves): where every pixel
+        // is on level 0, it gathers every light whole, and finding them would cost a pass over
+        // the frame and a visit per pixel for nothing.
+        let needs_lights = (0..image.height)
+            .into_par_iter()
+            .any(|y| (0..image.width).any(|x| !on_level_0(x, y)));
         let bright = needs_lights
             .then(|| Bright::find(image, self.coc, &self.full_kernels))
             .flatten();
