@@ -170,43 +170,20 @@ impl CellSources {
         }
     }
 
-    /// Sum `part` of each cell from `first` on as the mean of its pixels, and their share of
-    /// the cell's pixels (`sums`: the cells' sums and pixel counts). Cells without such pixels
-    /// keep their zeros.
-    fn store(&mut self, first: usize, sums: &[([Sum; 4], u32)], part: usize, scale: f32) {
-        let cells = first..first + sums.len();
-        self.rgb[3 * cells.start..3 * cells.end]
-            .par_chunks_exact_mut(3)
-            .zip(&mut self.coc[cells.clone()])
-            .zip(&mut self.mass[cells])
-            .zip(sums)
-            .with_min_len(CELLS_PER_TASK)
-            .for_each(|(((rgb, coc), mass), (sums, all))| {
-                let sum = &sums[part];
-                if sum.count > 0 {
-                    let n = sum.count as f32;
-                    for (out, total) in rgb.iter_mut().zip(sum.rgb) {
-                        *out = total / n;
-                    }
-                    *coc = sum.coc / n;
-                    *mass = n / *all as f32;
-                }
-            });
-        // Splat sources keep none (empty).
-        let slopes = self
-            .slopes
-            .get_mut(first..first + sums.len())
-            .unwrap_or_default();
-        slopes
-            .par_iter_mut()
-            .zip(sums)
-            .with_min_len(CELLS_PER_TASK)
-            .for_each(|(slope, (sums, _))| {
-                let sum = &sums[part];
-                if sum.count > 0 {
-                    *slope = sum.slope.map(|s| s * scale / sum.count as f32);
-                }
-            });
+    /// Its rows of `width` cells, to be written one by one.
+    fn rows_mut(&mut self, width: usize) -> impl Iterator<Item = CellRow<'_>> {
+        let mut slopes = self.slopes.chunks_mut(width);
+        self.rgb
+            .chunks_mut(3 * width)
+            .zip(self.coc.chunks_mut(width))
+            .zip(self.mass.chunks_mut(width))
+            .map(move |((rgb, coc), mass)| CellRow {
+                rgb,
+                coc,
+                mass,
+                // Splat sources keep no slopes.
+                slopes: slopes.next().unwrap_or_default(),
+            })
     }
 
     fn view(&self, grid: Grid) -> Sources<'_> {
@@ -218,6 +195,33 @@ impl CellSources {
             width: grid.width,
             height: grid.height,
             scale: grid.scale as f32,
+        }
+    }
+}
+
+/// A row of a level's cells of one kind, being written.
+struct CellRow<'a> {
+    rgb: &'a mut [f32],
+    coc: &'a mut [f32],
+    mass: &'a mut [f32],
+    slopes: &'a mut [[f32; 2]],
+}
+
+impl CellRow<'_> {
+    /// Cell x as the mean of the pixels in `sum`, and their share of the cell's `all` pixels.
+    /// A cell without such pixels keeps its zeros.
+    fn store(&mut self, x: usize, sum: &Sum, all: usize, scale: f32) {
+        if sum.count == 0 {
+            return;
+        }
+        let n = sum.count as f32;
+        for (out, total) in self.rgb[3 * x..3 * x + 3].iter_mut().zip(sum.rgb) {
+            *out = total / n;
+        }
+        self.coc[x] = sum.coc / n;
+        self.mass[x] = n / all as f32;
+        if let Some(slope) = self.slopes.get_mut(x) {
+            *slope = sum.slope.map(|s| s * scale / n);
         }
     }
 }
@@ -274,11 +278,6 @@ struct Pixels<'a> {
     lights: Option<&'a Bright<'a>>,
 }
 
-/// Cells summed at once: bounds the memory of the sums.
-const CELLS_PER_CHUNK: usize = 1 << 16;
-/// Cells stored by one task: enough that handing them out costs nothing.
-const CELLS_PER_TASK: usize = 1 << 10;
-
 impl LevelSources {
     fn new(pixels: &Pixels<'_>, grid: Grid, level: usize) -> Self {
         let cells = grid.cells();
@@ -295,126 +294,133 @@ impl LevelSources {
             }),
             holds_band: vec![false; cells],
         };
-        for first in (0..cells).step_by(CELLS_PER_CHUNK) {
-            out.add_cells(
-                pixels,
-                grid,
-                level,
-                first..(first + CELLS_PER_CHUNK).min(cells),
-            );
-        }
+        out.add_cells(pixels, grid, level);
         out
     }
 
-    fn add_cells(
-        &mut self,
+    /// Sum each cell of the level, and write it where it is summed: a row of cells per task.
+    fn add_cells(&mut self, pixels: &Pixels<'_>, grid: Grid, level: usize) {
+        let width = grid.width;
+        let [low, high] = &mut self.gathered;
+        let mut splat = self
+            .splat
+            .as_mut()
+            .map(|[near, far]| near.rows_mut(width).zip(far.rows_mut(width)));
+        let rows: Vec<_> = low
+            .rows_mut(width)
+            .zip(high.rows_mut(width))
+            .zip(self.holds_band.chunks_mut(width))
+            .map(|(gathered, holds)| (gathered, splat.as_mut().and_then(Iterator::next), holds))
+            .collect();
+        let scale = grid.scale as f32;
+        rows.into_par_iter().enumerate().for_each(
+            |(y, ((mut low, mut high), mut splat, holds))| {
+                for (x, holds) in holds.iter_mut().enumerate() {
+                    // [gathered low, front, back, gathered high].
+                    let (sums, all) = Self::cell_sums(pixels, grid, level, x, y);
+                    low.store(x, &sums[0], all, scale);
+                    high.store(x, &sums[3], all, scale);
+                    if let Some((near, far)) = &mut splat {
+                        near.store(x, &sums[1], all, scale);
+                        far.store(x, &sums[2], all, scale);
+                    }
+                    *holds = sums[1].count + sums[2].count > 0;
+                }
+            },
+        );
+    }
+
+    /// Cell (cx, cy)'s sums of its pixels, [gathered low, front, back, gathered high], and its
+    /// pixel count.
+    fn cell_sums(
         pixels: &Pixels<'_>,
         grid: Grid,
         level: usize,
-        cells: std::ops::Range<usize>,
-    ) {
+        cx: usize,
+        cy: usize,
+    ) -> ([Sum; 4], usize) {
         let Pixels {
             image,
             coc,
             bands,
             lights,
         } = *pixels;
-        let first = cells.start;
         // A cell's surface slope is its pixels' mean: its neighbour cells may be other surfaces.
         let photo = Sources::pixels(image, coc);
-        let sums: Vec<([Sum; 4], u32)> = cells
-            .into_par_iter()
-            .map(|cell| {
-                let [rows, columns] = grid.block(image, cell % grid.width, cell / grid.width);
-                let row = |y: usize| y * image.width + columns.start..y * image.width + columns.end;
-                let (mut low, mut high) = (f32::INFINITY, f32::NEG_INFINITY);
-                for y in rows.clone() {
-                    for (&c, &band) in coc[row(y)].iter().zip(&bands[row(y)]) {
-                        if usize::from(band) <= level + 1 {
-                            (low, high) = (low.min(c), high.max(c));
-                        }
-                    }
+        let [rows, columns] = grid.block(image, cx, cy);
+        let row = |y: usize| y * image.width + columns.start..y * image.width + columns.end;
+        let (mut low, mut high) = (f32::INFINITY, f32::NEG_INFINITY);
+        for y in rows.clone() {
+            for (&c, &band) in coc[row(y)].iter().zip(&bands[row(y)]) {
+                if usize::from(band) <= level + 1 {
+                    (low, high) = (low.min(c), high.max(c));
                 }
-                // Split at the middle of the span where it is wide, or at a step: the block's
-                // CoCs each within a quarter of the span of its low or its high end, and those
-                // around it not running on past them (as a slope's would; a third surface
-                // beside the block may lie between them).
-                let span = high - low;
-                let middle = 0.5 * (low + high);
-                let step = || {
-                    let around = |range: &std::ops::Range<usize>, size: usize| {
-                        range.start.saturating_sub(1)..(range.end + 1).min(size)
-                    };
-                    around(&rows, image.height).all(|y| {
-                        let pixels = around(&columns, image.width);
-                        let indices = y * image.width + pixels.start..y * image.width + pixels.end;
-                        pixels.zip(&coc[indices.clone()]).zip(&bands[indices]).all(
-                            |((x, &c), &band)| {
-                                // How far outside the span c lies (negative: inside).
-                                let outside = (c - middle).abs() - 0.5 * span;
-                                let in_block = rows.contains(&y) && columns.contains(&x);
-                                usize::from(band) > level + 1
-                                    || outside <= 0.25 * span
-                                        && (!in_block || outside >= -0.25 * span)
-                            },
-                        )
-                    })
-                };
-                let split = if span > 1.0 && (span > 0.25 * low.abs().max(high.abs()) || step()) {
-                    middle
-                } else {
-                    f32::INFINITY
-                };
-                let mut sums = [Sum::default(); 4];
-                for y in rows.clone() {
-                    let pixels = row(y);
-                    let rgb = image.rgb[3 * pixels.start..3 * pixels.end].chunks_exact(3);
-                    let pixels = columns
-                        .clone()
-                        .zip(&coc[pixels.clone()])
-                        .zip(&bands[pixels]);
-                    for (((x, &c), &band), rgb) in pixels.zip(rgb) {
-                        let band = usize::from(band);
-                        // What the levels hold: a light's brightest channel at its cap.
-                        let rgb = &match lights.and_then(|lights| lights.cap_of(image, x, y)) {
-                            Some(cap) => held(rgb, cap),
-                            None => [rgb[0], rgb[1], rgb[2]],
-                        };
-                        // Constant indices keep the sums in registers.
-                        if band <= level + 1 {
-                            let slope = photo.slope(x, y);
-                            if c <= split {
-                                sums[0].add_sloped(rgb, c, slope);
-                            } else {
-                                sums[3].add_sloped(rgb, c, slope);
-                            }
-                        }
-                        if band == level {
-                            if c < 0.0 {
-                                sums[1].add(rgb, c);
-                            } else {
-                                sums[2].add(rgb, c);
-                            }
-                        }
-                    }
-                }
-                (sums, (rows.len() * columns.len()) as u32)
-            })
-            .collect();
-        // [gathered low, front, back, gathered high], as summed above.
-        let [low, high] = &mut self.gathered;
-        let scale = grid.scale as f32;
-        low.store(first, &sums, 0, scale);
-        high.store(first, &sums, 3, scale);
-        if let Some([near, far]) = &mut self.splat {
-            near.store(first, &sums, 1, scale);
-            far.store(first, &sums, 2, scale);
+            }
         }
-        self.holds_band[first..first + sums.len()]
-            .par_iter_mut()
-            .zip(&sums)
-            .with_min_len(CELLS_PER_TASK)
-            .for_each(|(holds, (sums, _))| *holds = sums[1].count + sums[2].count > 0);
+        // Split at the middle of the span where it is wide, or at a step: the block's
+        // CoCs each within a quarter of the span of its low or its high end, and those
+        // around it not running on past them (as a slope's would; a third surface
+        // beside the block may lie between them).
+        let span = high - low;
+        let middle = 0.5 * (low + high);
+        let step = || {
+            let around = |range: &std::ops::Range<usize>, size: usize| {
+                range.start.saturating_sub(1)..(range.end + 1).min(size)
+            };
+            around(&rows, image.height).all(|y| {
+                let pixels = around(&columns, image.width);
+                let indices = y * image.width + pixels.start..y * image.width + pixels.end;
+                pixels
+                    .zip(&coc[indices.clone()])
+                    .zip(&bands[indices])
+                    .all(|((x, &c), &band)| {
+                        // How far outside the span c lies (negative: inside).
+                        let outside = (c - middle).abs() - 0.5 * span;
+                        let in_block = rows.contains(&y) && columns.contains(&x);
+                        usize::from(band) > level + 1
+                            || outside <= 0.25 * span && (!in_block || outside >= -0.25 * span)
+                    })
+            })
+        };
+        let split = if span > 1.0 && (span > 0.25 * low.abs().max(high.abs()) || step()) {
+            middle
+        } else {
+            f32::INFINITY
+        };
+        let mut sums = [Sum::default(); 4];
+        for y in rows.clone() {
+            let pixels = row(y);
+            let rgb = image.rgb[3 * pixels.start..3 * pixels.end].chunks_exact(3);
+            let pixels = columns
+                .clone()
+                .zip(&coc[pixels.clone()])
+                .zip(&bands[pixels]);
+            for (((x, &c), &band), rgb) in pixels.zip(rgb) {
+                let band = usize::from(band);
+                // What the levels hold: a light's brightest channel at its cap.
+                let rgb = &match lights.and_then(|lights| lights.cap_of(image, x, y)) {
+                    Some(cap) => held(rgb, cap),
+                    None => [rgb[0], rgb[1], rgb[2]],
+                };
+                // Constant indices keep the sums in registers.
+                if band <= level + 1 {
+                    let slope = photo.slope(x, y);
+                    if c <= split {
+                        sums[0].add_sloped(rgb, c, slope);
+                    } else {
+                        sums[3].add_sloped(rgb, c, slope);
+                    }
+                }
+                if band == level {
+                    if c < 0.0 {
+                        sums[1].add(rgb, c);
+                    } else {
+                        sums[2].add(rgb, c);
+                    }
+                }
+            }
+        }
+        (sums, rows.len() * columns.len())
     }
 }
 
