@@ -2,27 +2,46 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-# Mitsuba's LLVM variant renders on every core; it needs an LLVM it accepts (Debian's 19).
-os.environ.setdefault("DRJIT_LIBLLVM_PATH", "/usr/lib/x86_64-linux-gnu/libLLVM.so.19.1")
+
+def newest_llvm() -> str | None:
+    """The newest libLLVM in the system's library folders (Debian names them libLLVM-15.so,
+    libLLVM.so.19.1, ...): Dr.Jit looks for an unversioned libLLVM.so, which Debian does not ship."""
+
+    def version(path: str) -> int:
+        found = re.match(r"libLLVM[-.](?:so\.)?(\d+)", os.path.basename(path))
+        return int(found.group(1)) if found else -1
+
+    libraries = [path for path in glob.glob("/usr/lib/*/libLLVM*.so*") if version(path) >= 0]
+    return max(libraries, key=version, default=None)
 
 
 def mitsuba() -> Any:
-    """Mitsuba with the fastest CPU variant available (llvm_ad_rgb, else scalar_rgb)."""
+    """Mitsuba's LLVM variant (llvm_ad_rgb): it renders on every core, and the depth maps trace
+    a ray per pixel at once, which the scalar variants cannot."""
     try:
         import mitsuba as mi
     except ImportError as err:
         raise ImportError("rendering ground truth needs Mitsuba 3: pip install 'dofcore[dev]'") from err
     if mi.variant() is None:
+        llvm = newest_llvm()
+        if llvm is not None:
+            os.environ.setdefault("DRJIT_LIBLLVM_PATH", llvm)
         try:
             mi.set_variant("llvm_ad_rgb")
-        except (ImportError, AttributeError, RuntimeError):
-            mi.set_variant("scalar_rgb")
+        except (ImportError, AttributeError, RuntimeError) as err:
+            raise RuntimeError(
+                "rendering ground truth needs Mitsuba's LLVM variant, and Dr.Jit could not load LLVM "
+                f"({os.environ.get('DRJIT_LIBLLVM_PATH', 'none found in /usr/lib')}): install it "
+                "(Debian: apt install libllvm15) or set DRJIT_LIBLLVM_PATH to a libLLVM .so"
+            ) from err
     return mi
 
 
