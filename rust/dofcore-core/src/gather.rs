@@ -204,6 +204,19 @@ fn minmod(a: f32, b: f32) -> f32 {
     }
 }
 
+/// The slope of a pixel of CoC `centre` from its neighbours in the row and the column
+/// (`Sources::slope`): 0 where steeper than MAX_SURFACE_SLOPE.
+#[inline]
+fn pixel_slope([left, centre, right]: [f32; 3], [up, down]: [f32; 2]) -> [f32; 2] {
+    let slope_x = minmod(right - centre, centre - left);
+    let slope_y = minmod(down - centre, centre - up);
+    if slope_x.abs().max(slope_y.abs()) > MAX_SURFACE_SLOPE {
+        [0.0, 0.0]
+    } else {
+        [slope_x, slope_y]
+    }
+}
+
 /// Kernel radius of a signed CoC diameter; computed where needed rather than stored, to keep a
 /// render's memory down (docs/reliability.md).
 #[inline]
@@ -249,19 +262,32 @@ impl<'a> Sources<'a> {
             return slope;
         }
         let at = |sx: usize, sy: usize| self.coc[sy * self.width + sx];
-        let coc = at(x, y);
-        let slope_x = minmod(
-            at((x + 1).min(self.width - 1), y) - coc,
-            coc - at(x.saturating_sub(1), y),
-        );
-        let slope_y = minmod(
-            at(x, (y + 1).min(self.height - 1)) - coc,
-            coc - at(x, y.saturating_sub(1)),
-        );
-        if slope_x.abs().max(slope_y.abs()) > MAX_SURFACE_SLOPE {
-            [0.0, 0.0]
-        } else {
-            [slope_x, slope_y]
+        pixel_slope(
+            [
+                at(x.saturating_sub(1), y),
+                at(x, y),
+                at((x + 1).min(self.width - 1), y),
+            ],
+            [
+                at(x, y.saturating_sub(1)),
+                at(x, (y + 1).min(self.height - 1)),
+            ],
+        )
+    }
+
+    /// `slope(x, y)` of every pixel of row y of the photo, into `out` (its width long): the
+    /// pixels inside the row in one pass without the frame's clamps, which the compiler
+    /// vectorises; the level sums ask for each pixel's slope on every level.
+    pub fn pixel_slopes_of_row(&self, y: usize, out: &mut [[f32; 2]]) {
+        let width = self.width;
+        let row = &self.coc[y * width..(y + 1) * width];
+        let above = &self.coc[y.saturating_sub(1) * width..][..width];
+        let below = &self.coc[(y + 1).min(self.height - 1) * width..][..width];
+        for x in [0, width - 1] {
+            out[x] = self.slope(x, y);
+        }
+        for (x, slope) in out.iter_mut().enumerate().take(width - 1).skip(1) {
+            *slope = pixel_slope([row[x - 1], row[x], row[x + 1]], [above[x], below[x]]);
         }
     }
 
@@ -869,6 +895,47 @@ mod tests {
             [0.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.0, 0.5, 0.0, 0.0, 0.0]
         );
         assert!((0..coc.len()).all(|x| sources.slope(x, 0)[1] == 0.0));
+    }
+
+    #[test]
+    fn a_rows_pixel_slopes_are_each_pixels_slope_to_the_bit() {
+        // Frames down to 1 px across: the row's two edge pixels may be one.
+        for (width, height) in [(9, 7), (2, 3), (1, 4), (5, 1)] {
+            // Gentle slopes of both signs on both axes, and a few steeper than MAX_SURFACE_SLOPE.
+            let coc: Vec<f32> = (0..width * height)
+                .map(|i| {
+                    let (x, y) = ((i % width) as f32, (i / width) as f32);
+                    0.3 * x - 0.2 * y + 0.6 * (1.7 * x + 0.9 * y).sin()
+                })
+                .collect();
+            let rgb = vec![0.0; coc.len() * 3];
+            let image = Image {
+                rgb: &rgb,
+                width,
+                height,
+            };
+            let sources = Sources::pixels(image, &coc);
+            let mut row = vec![[f32::NAN; 2]; width];
+            let mut sloped = [false; 2];
+            for y in 0..height {
+                sources.pixel_slopes_of_row(y, &mut row);
+                for (x, slope) in row.iter().enumerate() {
+                    let expected = sources.slope(x, y);
+                    assert_eq!(
+                        slope.map(f32::to_bits),
+                        expected.map(f32::to_bits),
+                        "({x}, {y})"
+                    );
+                    sloped[0] |= slope[0] != 0.0;
+                    sloped[1] |= slope[1] != 0.0;
+                }
+            }
+            // Zeros alone would not tell the axes or their signs apart.
+            assert!(
+                width < 3 || height < 3 || sloped == [true; 2],
+                "{width} x {height}"
+            );
+        }
     }
 
     #[test]

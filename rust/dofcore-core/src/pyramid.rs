@@ -313,11 +313,19 @@ impl LevelSources {
             .map(|(gathered, holds)| (gathered, splat.as_mut().and_then(Iterator::next), holds))
             .collect();
         let scale = grid.scale as f32;
-        rows.into_par_iter().enumerate().for_each(
-            |(y, ((mut low, mut high), mut splat, holds))| {
+        let (image, photo) = (pixels.image, Sources::pixels(pixels.image, pixels.coc));
+        rows.into_par_iter().enumerate().for_each_init(
+            Vec::new,
+            |slopes, (y, ((mut low, mut high), mut splat, holds))| {
+                // The slopes of the pixels of this row of cells, each computed once here.
+                let [pixel_rows, _] = grid.block(image, 0, y);
+                slopes.resize(pixel_rows.len() * image.width, [0.0; 2]);
+                for (py, out) in pixel_rows.clone().zip(slopes.chunks_exact_mut(image.width)) {
+                    photo.pixel_slopes_of_row(py, out);
+                }
                 for (x, holds) in holds.iter_mut().enumerate() {
                     // [gathered low, front, back, gathered high].
-                    let (sums, all) = Self::cell_sums(pixels, grid, level, x, y);
+                    let (sums, all) = Self::cell_sums(pixels, slopes, grid, level, x, y);
                     low.store(x, &sums[0], all, scale);
                     high.store(x, &sums[3], all, scale);
                     if let Some((near, far)) = &mut splat {
@@ -331,9 +339,10 @@ impl LevelSources {
     }
 
     /// Cell (cx, cy)'s sums of its pixels, [gathered low, front, back, gathered high], and its
-    /// pixel count.
+    /// pixel count; `slopes` holds its pixels' slopes, row by row from its first row.
     fn cell_sums(
         pixels: &Pixels<'_>,
+        slopes: &[[f32; 2]],
         grid: Grid,
         level: usize,
         cx: usize,
@@ -345,8 +354,6 @@ impl LevelSources {
             bands,
             lights,
         } = *pixels;
-        // A cell's surface slope is its pixels' mean: its neighbour cells may be other surfaces.
-        let photo = Sources::pixels(image, coc);
         let [rows, columns] = grid.block(image, cx, cy);
         let row = |y: usize| y * image.width + columns.start..y * image.width + columns.end;
         let (mut low, mut high) = (f32::INFINITY, f32::NEG_INFINITY);
@@ -404,7 +411,9 @@ impl LevelSources {
                 };
                 // Constant indices keep the sums in registers.
                 if band <= level + 1 {
-                    let slope = photo.slope(x, y);
+                    // A cell's surface slope is its pixels' mean: its neighbour cells may be
+                    // other surfaces.
+                    let slope = slopes[(y - rows.start) * image.width + x];
                     if c <= split {
                         sums[0].add_sloped(rgb, c, slope);
                     } else {
