@@ -276,8 +276,8 @@ impl<'a> Sources<'a> {
     }
 
     /// `slope(x, y)` of every pixel of row y of the photo, into `out` (its width long): the
-    /// pixels inside the row in one pass without the frame's clamps, which the compiler
-    /// vectorises; the level sums ask for each pixel's slope on every level.
+    /// pixels inside the row in one pass without the frame's clamps. The level sums read each
+    /// pixel's slope on every level; this computes it once.
     pub fn pixel_slopes_of_row(&self, y: usize, out: &mut [[f32; 2]]) {
         let width = self.width;
         let row = &self.coc[y * width..(y + 1) * width];
