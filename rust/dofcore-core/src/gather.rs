@@ -1,6 +1,7 @@
 //! The occlusion-aware gather of docs/model.md: every output pixel collects the light of the
 //! neighbours whose kernel covers it, in three depth groups relative to the pixel itself.
 
+use std::ops::Range;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
@@ -49,7 +50,12 @@ pub fn render_linear(
     release_freed_memory();
     Ok(pool.install(|| {
         let kernels = KernelTable::new(aperture, max_radius);
-        let gather = Gather::new(Sources::pixels(image, coc), &kernels, f32::INFINITY);
+        let gather = Gather::new(
+            Sources::pixels(image, coc),
+            &kernels,
+            f32::INFINITY,
+            0..image.height,
+        );
         let mut out = vec![0.0f32; image.width * image.height * 3];
         gather.run(
             &mut out,
@@ -309,11 +315,23 @@ pub(crate) struct Gather<'a> {
     tile_half_width: Vec<usize>,
     /// Largest kernel radius in each row's TILE-wide segments (row-major, tiles_x per row).
     segment_radius: Vec<f32>,
+    /// The rows of the centres it may gather.
+    centres: Range<usize>,
 }
 
 impl<'a> Gather<'a> {
-    /// Sources of radius `cap` (in cells) or more are left out: a coarser level brings them.
-    pub fn new(sources: Sources<'a>, kernels: &'a KernelTable, cap: f32) -> Self {
+    /// Sources of radius `cap` (in cells) or more are left out: a coarser level brings them. Only
+    /// centres in rows `centres` will be gathered: the sources beyond the kernels' reach of those
+    /// rows are left out too, unread (often most of a level: its band is a strip of the frame).
+    pub fn new(
+        sources: Sources<'a>,
+        kernels: &'a KernelTable,
+        cap: f32,
+        centres: Range<usize>,
+    ) -> Self {
+        let (width, height) = (sources.width, sources.height);
+        let reached = centres.start.saturating_sub(kernels.half_width())
+            ..(centres.end + kernels.half_width()).min(height);
         let gathered = |c: f32| {
             let r = sources.radius(c);
             if r < cap {
@@ -322,29 +340,34 @@ impl<'a> Gather<'a> {
                 -1.0
             }
         };
-        let inverse_area = sources
-            .coc
-            .par_iter()
-            .map(|&c| match gathered(c) {
-                r if r >= 0.0 => (1.0 / kernels.area(r)) as f32,
-                _ => 0.0,
-            })
-            .collect();
+        let mut inverse_area = vec![0.0f32; width * height];
+        inverse_area[reached.start * width..reached.end * width]
+            .par_iter_mut()
+            .zip(&sources.coc[reached.start * width..reached.end * width])
+            .for_each(|(inverse, &c)| {
+                let r = gathered(c);
+                if r >= 0.0 {
+                    *inverse = (1.0 / kernels.area(r)) as f32;
+                }
+            });
         let reach = |c: f32| gathered(c).max(0.0);
-        let (tiles_x, tile_half_width) =
-            tile_reach(sources.coc, sources.width, sources.height, kernels, reach);
-        // A segment of cells without mass has radius -1: its rows are skipped.
-        let segment_radius = (0..sources.height)
+        let (tiles_x, tile_half_width) = tile_reach(sources, reached.clone(), kernels, reach);
+        // A segment of cells without mass, or out of reach, has radius -1: its rows are skipped.
+        let segment_radius = (0..height)
             .into_par_iter()
             .flat_map_iter(|y| {
-                let row = y * sources.width..(y + 1) * sources.width;
+                let row = y * width..(y + 1) * width;
                 let masses = if sources.mass.is_empty() {
                     None
                 } else {
                     Some(&sources.mass[row.clone()])
                 };
                 let coc = &sources.coc[row];
+                let in_reach = reached.contains(&y);
                 (0..coc.len()).step_by(TILE).map(move |first| {
+                    if !in_reach {
+                        return -1.0;
+                    }
                     let last = (first + TILE).min(coc.len());
                     (first..last)
                         .filter(|&i| masses.is_none_or(|m| m[i] > 0.0))
@@ -359,6 +382,7 @@ impl<'a> Gather<'a> {
             tiles_x,
             tile_half_width,
             segment_radius,
+            centres,
         }
     }
 
@@ -554,6 +578,12 @@ pub(crate) fn run<const N: usize>(
         .with_max_len(1)
         .for_each(|(row_index, row)| {
             let y = first_row + row_index;
+            // Each grid holds its sources within reach of these rows alone.
+            if !centres.centres.contains(&y) {
+                debug_assert!((0..width).all(|x| !wanted(x, y)), "row {y} wanted");
+                return;
+            }
+            debug_assert!(gathers.iter().all(|g| g.centres.contains(&y)));
             let mut reaches = vec![RowReach::default(); gathers.len()];
             let mut sources = lanes::Row::default();
             for (tile, pixels) in row.chunks_mut(TILE * N).enumerate() {
@@ -608,6 +638,18 @@ pub(crate) fn run<const N: usize>(
                 }
             }
         });
+}
+
+/// The rows from the first to the last for which `holds` holds (empty if none).
+pub(crate) fn rows_where(height: usize, holds: impl Fn(usize) -> bool + Sync) -> Range<usize> {
+    let rows = || (0..height).into_par_iter();
+    match (
+        rows().find_first(|&y| holds(y)),
+        rows().find_last(|&y| holds(y)),
+    ) {
+        (Some(first), Some(last)) => first..last + 1,
+        _ => 0..0,
+    }
 }
 
 /// The source rows around one tile of centres: each row's largest kernel radius (-1: no source),
@@ -697,22 +739,29 @@ pub(crate) fn group_factors(near: &Layer, surface: &Layer, behind: &Layer) -> [f
 }
 
 /// Search half-width per tile: the largest kernel (plus anti-aliasing band) of any tile that
-/// comes near enough to reach it. Returns (tiles across, half-widths).
+/// comes near enough to reach it, of the sources in `rows`. Returns (tiles across, half-widths).
 fn tile_reach(
-    coc: &[f32],
-    width: usize,
-    height: usize,
+    sources: Sources<'_>,
+    rows: Range<usize>,
     kernels: &KernelTable,
     reach: impl Fn(f32) -> f32 + Sync,
 ) -> (usize, Vec<usize>) {
+    let (width, height) = (sources.width, sources.height);
     let tiles_x = width.div_ceil(TILE);
     let tiles_y = height.div_ceil(TILE);
-    // Each row of tiles apart: this runs for every pixel of every gather.
-    let tile_max: Vec<f32> = coc
+    // Each row of tiles apart: this runs for every pixel of every gather. Rows out of `rows`
+    // hold no source.
+    let tile_max: Vec<f32> = sources
+        .coc
         .par_chunks(width * TILE)
-        .flat_map_iter(|rows| {
+        .enumerate()
+        .flat_map_iter(|(ty, tile_rows)| {
             let mut row_max = vec![0.0f32; tiles_x];
-            for row in rows.chunks_exact(width) {
+            let first = ty * TILE;
+            for (y, row) in (first..).zip(tile_rows.chunks_exact(width)) {
+                if !rows.contains(&y) {
+                    continue;
+                }
                 for (max, pixels) in row_max.iter_mut().zip(row.chunks(TILE)) {
                     *max = pixels.iter().fold(*max, |m, &c| m.max(reach(c)));
                 }
@@ -947,6 +996,43 @@ mod tests {
         }
         let hexagon = Aperture::new(6, 0.1, 0.3).unwrap();
         assert_eq!(scene.render(&hexagon, 1), scene.render(&hexagon, 2));
+    }
+
+    #[test]
+    fn a_gather_for_some_rows_gives_them_what_a_gather_for_all_does_to_the_bit() {
+        let (width, height) = (41, 90);
+        let mut scene = Scene::flat(width, height, [0.3, 0.3, 0.3], 0.0);
+        for i in 0..width * height {
+            scene.rgb[i * 3 + 1] = (i % 11) as f32 / 11.0;
+            // Blur up to 40 px across, both signs: kernels reach 20 rows.
+            scene.coc[i] = ((i * 37) % 81) as f32 - 40.0;
+        }
+        let image = Image {
+            rgb: &scene.rgb,
+            width,
+            height,
+        };
+        let kernels = KernelTable::new(&Aperture::CIRCLE, 20.0);
+        let render = |rows: Range<usize>, centres: Range<usize>| {
+            let gather = Gather::new(
+                Sources::pixels(image, &scene.coc),
+                &kernels,
+                f32::INFINITY,
+                rows,
+            );
+            let mut out = vec![0.0f32; width * height * 3];
+            gather.run(
+                &mut out,
+                |_, y| centres.contains(&y),
+                |_, _, [near, surface, behind]| composite(&near, &surface, &behind),
+            );
+            out
+        };
+        for centres in [30..45, 0..1, 70..90] {
+            let all = render(0..height, centres.clone());
+            assert!(all.iter().any(|&v| v != 0.0));
+            assert_eq!(render(centres.clone(), centres.clone()), all, "{centres:?}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::aperture::{coverage, Aperture, KernelTable};
 use crate::error::DofError;
 use crate::gather::{
-    checked_pool, composite, group_factors, radius, run, Gather, Image, Layer, Sources,
+    checked_pool, composite, group_factors, radius, rows_where, run, Gather, Image, Layer, Sources,
     SAME_SURFACE_TOLERANCE_PX,
 };
 use crate::memory::release_freed_memory;
@@ -564,7 +564,8 @@ impl<'a> Pyramid<'a> {
             f32::INFINITY
         };
         {
-            let gather = Gather::new(Sources::pixels(image, self.coc), &self.kernels, cap);
+            let rows = rows_where(image.height, |y| (0..image.width).any(|x| on_level_0(x, y)));
+            let gather = Gather::new(Sources::pixels(image, self.coc), &self.kernels, cap, rows);
             gather.run(
                 &mut out,
                 on_level_0,
@@ -634,11 +635,15 @@ impl<'a> Pyramid<'a> {
             }
             exact[index] = true;
         }
-        if exact.contains(&true) {
+        let rows = rows_where(image.height, |y| {
+            exact[y * image.width..(y + 1) * image.width].contains(&true)
+        });
+        if !rows.is_empty() {
             let gather = Gather::new(
                 Sources::pixels(image, self.coc),
                 &self.full_kernels,
                 f32::INFINITY,
+                rows,
             );
             gather.run(
                 &mut out,
@@ -770,10 +775,6 @@ impl<'a> Pyramid<'a> {
                         .any(|nx| holds[ny * grid.width + nx])
                 })
         };
-        let populations = sources
-            .gathered
-            .each_ref()
-            .map(|population| Gather::new(population.view(grid), &self.kernels, f32::INFINITY));
         let scale = grid.scale as f32;
         let finish = |x: usize, y: usize, [mut near, surface, mut behind]: [Layer; 3]| {
             if surface.weight <= 0.0 {
@@ -788,7 +789,6 @@ impl<'a> Pyramid<'a> {
             let [f_near, f_surface, f_behind] = group_factors(&near, &surface, &behind);
             [r, g, b, f_near, f_surface, f_behind]
         };
-        let both = [&populations[0], &populations[1]];
         // Only the cells some pixel reads are kept (often a narrow band of the frame); they are
         // gathered a block of rows at a time and packed.
         let mut slots = vec![UNREAD; grid.cells()];
@@ -799,6 +799,20 @@ impl<'a> Pyramid<'a> {
                 read += 1;
             }
         }
+        let rows = rows_where(grid.height, |y| {
+            slots[y * grid.width..(y + 1) * grid.width]
+                .iter()
+                .any(|&slot| slot != UNREAD)
+        });
+        let populations = sources.gathered.each_ref().map(|population| {
+            Gather::new(
+                population.view(grid),
+                &self.kernels,
+                f32::INFINITY,
+                rows.clone(),
+            )
+        });
+        let both = [&populations[0], &populations[1]];
         // The other population of the centre's own cell is other pixels: nearer, it covers the
         // centre's pixels only as far as its own blur reaches, not by its share of the cell (a
         // sharp edge would draw a dark halo a cell wide).
