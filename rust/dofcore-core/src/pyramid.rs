@@ -1061,6 +1061,17 @@ impl<'a> Bright<'a> {
         if own <= SMALL_LIGHT_FLOOR {
             return None;
         }
+        // Most pixels end here: not bright, and a pixel of the ring (below) not dim enough.
+        let first_on_ring = || {
+            let (rx, ry) = (
+                x.saturating_sub(SMALL_LIGHT_REACH),
+                y.saturating_sub(SMALL_LIGHT_REACH),
+            );
+            SMALL_LIGHT_CONTRAST * at(rx, ry) >= own
+        };
+        if own <= 1.0 && (!small_lights || first_on_ring()) {
+            return None;
+        }
         let ([left, right], [up, down]) = outward(x, y, width, height);
         if !corners && (left != 0 || right != 0) && (up != 0 || down != 0) {
             return None;
@@ -1125,11 +1136,13 @@ impl<'a> Bright<'a> {
         };
         let (small_lights, lights, sources, quadrants) =
             [true, false].into_iter().find_map(|small_lights| {
-                let lights: Vec<(usize, f32)> = (0..width * height)
+                let lights: Vec<(usize, f32)> = (0..height)
                     .into_par_iter()
-                    .filter_map(|i| {
-                        Self::cap(image, i % width, i / width, small_lights, corners)
-                            .map(|cap| (i, cap))
+                    .flat_map_iter(|y| {
+                        (0..width).filter_map(move |x| {
+                            Self::cap(image, x, y, small_lights, corners)
+                                .map(|cap| (y * width + x, cap))
+                        })
                     })
                     .collect();
                 let mut sources = Vec::with_capacity(lights.len());
@@ -1381,6 +1394,90 @@ mod tests {
             height: coc.len() / width,
         };
         render_pyramid(image, coc, aperture, threads, DEFAULT_MIN_RADIUS).unwrap()
+    }
+
+    /// `Bright::cap` as its comment defines it, with no shortcut.
+    fn cap_by_definition(
+        image: Image<'_>,
+        x: usize,
+        y: usize,
+        small: bool,
+        corners: bool,
+    ) -> Option<f32> {
+        let (width, height) = (image.width, image.height);
+        let at = |x: isize, y: isize| {
+            let (x, y) = (
+                x.clamp(0, width as isize - 1),
+                y.clamp(0, height as isize - 1),
+            );
+            brightest(&image.rgb[(y as usize * width + x as usize) * 3..][..3])
+        };
+        let (x, y) = (x as isize, y as isize);
+        let own = at(x, y);
+        let corner = (x == 0 || x + 1 == width as isize) && (y == 0 || y + 1 == height as isize);
+        if own <= SMALL_LIGHT_FLOOR || corner && !corners {
+            return None;
+        }
+        let reach = SMALL_LIGHT_REACH as isize;
+        let ring: Vec<f32> = (-reach..=reach)
+            .flat_map(|dy| (-reach..=reach).map(move |dx| (dx, dy)))
+            .filter(|&(dx, dy)| dx.abs().max(dy.abs()) == reach)
+            .map(|(dx, dy)| at(x + dx, y + dy))
+            .collect();
+        let is_small = small && ring.iter().all(|&v| SMALL_LIGHT_CONTRAST * v < own);
+        let cap = if is_small {
+            ring.iter().fold(0.0f32, |m, &v| m.max(v)).min(1.0)
+        } else {
+            1.0
+        };
+        (own > cap).then_some(cap)
+    }
+
+    #[test]
+    fn each_pixels_light_cap_is_the_definitions() {
+        // Dim and grey ground, a few bright pixels, and lights 2 to 40 times white.
+        let mut state = 12345u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 40) as f32 / (1u64 << 24) as f32
+        };
+        let mut lights = 0;
+        for (width, height) in [(31, 23), (7, 12), (1, 9), (12, 1)] {
+            let rgb: Vec<f32> = (0..width * height)
+                .flat_map(|_| {
+                    let brightest = match next() {
+                        u if u < 0.03 => 2.0 + 38.0 * next(),
+                        u if u < 0.035 => 1.0 + next(),
+                        u if u < 0.8 => 0.1 * next(),
+                        _ => next(),
+                    };
+                    [brightest, brightest * next(), brightest * next()]
+                })
+                .collect();
+            let image = Image {
+                rgb: &rgb,
+                width,
+                height,
+            };
+            for small in [true, false] {
+                for corners in [true, false] {
+                    for y in 0..height {
+                        for x in 0..width {
+                            let cap = Bright::cap(image, x, y, small, corners);
+                            assert_eq!(
+                                cap,
+                                cap_by_definition(image, x, y, small, corners),
+                                "{x} {y}"
+                            );
+                            lights += usize::from(cap.is_some_and(|c| c < 1.0));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(lights > 4, "{lights} small lights");
     }
 
     /// A square image rendered by the exact level and by the fast one (circle, 2 threads).
