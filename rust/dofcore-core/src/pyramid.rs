@@ -922,6 +922,8 @@ impl Level {
         let mut total = [0.0f32; 3];
         let mut weights = 0.0f32;
         let mut matched = false;
+        // Views only for a pixel some light may reach: most have none.
+        let bright = bright.filter(|bright| !bright.candidates(x, y).is_empty());
         let (mut views, mut count) = ([View::default(); 4], 0);
         for (cell, share) in self.grid.bilinear(x as f32 + 0.5, y as f32 + 0.5) {
             let slot = self.slots[cell];
@@ -945,15 +947,17 @@ impl Level {
                 *t += weight * v;
             }
             weights += weight;
-            // The bright sources' excess as this cell sees it: its centre's groups and their
-            // factors go together.
-            views[count] = View {
-                coc: cocs[population].coc[cell],
-                centre: self.grid.centre(cell),
-                factors: [near, surface, behind],
-                share: weight,
-            };
-            count += 1;
+            if bright.is_some() {
+                // The bright sources' excess as this cell sees it: its centre's groups and their
+                // factors go together.
+                views[count] = View {
+                    coc: cocs[population].coc[cell],
+                    centre: self.grid.centre(cell),
+                    factors: [near, surface, behind],
+                    share: weight,
+                };
+                count += 1;
+            }
         }
         let mut sensitivity = 0.0f32;
         if let Some(bright) = bright {
@@ -1231,13 +1235,18 @@ impl<'a> Bright<'a> {
         })
     }
 
+    /// The bright sources whose kernels may reach pixel (x, y): its tile's.
+    fn candidates(&self, x: usize, y: usize) -> &[u32] {
+        &self.tiles[(y / self.tile) * self.tiles_x + x / self.tile]
+    }
+
     /// The excess light of the bright sources of radius `from` and up that reach pixel (x, y),
     /// as each view sees it: a view is a centre's signed CoC, its composite's group factors and a
     /// share; each source goes to its group by the model's rule (5.2) against the view's centre,
     /// with its exact weight at the pixel. The coverage is computed once for all views.
     fn excess(&self, (x, y): (usize, usize), views: &[View], from: f32) -> [f32; 3] {
         let mut total = [0.0f32; 3];
-        let candidates = &self.tiles[(y / self.tile) * self.tiles_x + x / self.tile];
+        let candidates = self.candidates(x, y);
         if candidates.is_empty() {
             return total; // no bright source in reach
         }
