@@ -611,10 +611,10 @@ impl<'a> Pyramid<'a> {
                         let cocs = &sources[level - 1].gathered;
                         let (coc, bright) = (self.coc[index], bright.as_ref());
                         match levels[level - 1].interpolate(cocs, bright, coc, x, y) {
-                            Some((colour, sensitivity)) => {
+                            Some((colour, at_stake)) => {
                                 pixel.copy_from_slice(&colour);
-                                if sensitivity > SENSITIVE_SURFACE_FACTOR {
-                                    sensitive.push((index, sensitivity));
+                                if at_stake > 0.0 {
+                                    sensitive.push((index, at_stake));
                                 }
                             }
                             None => *exact = true,
@@ -624,7 +624,8 @@ impl<'a> Pyramid<'a> {
                 sensitive
             })
             .collect();
-        // The most sensitive first, while the work of their kernels fits the budget.
+        // Those whose lights add the most first (where they go wrong, the error is of that
+        // order), while the work of their kernels fits the budget.
         sensitive.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
         let mut budget = exact_work_budget(image.width * image.height);
         for (index, _) in sensitive {
@@ -870,7 +871,10 @@ impl<'a> Pyramid<'a> {
 /// Where a pixel's lights are seen through a cell's surface factor (docs/model.md 8) above this,
 /// the cell's surface covers little of its aperture and the rest takes its colour: a cell's plane
 /// a little off the pixel's, or a surface its populations lost, moves a light between groups
-/// whose factors differ by as much. Such pixels are gathered exactly, the most sensitive first...
+/// whose factors differ by as much. Such pixels are gathered exactly, those whose lights add the
+/// most first (ranked by the factor alone, the budget ran out on a 259 x 64 frame with 39 lights
+/// up to 50 times white before a pixel twice as bright as the exact level's: 45.0 dB against the
+/// exact level, 46.6 ranked by the light)...
 const SENSITIVE_SURFACE_FACTOR: f32 = 4.0;
 /// ...while the squares around their kernels fit `exact_work_budget`.
 ///
@@ -908,8 +912,9 @@ impl Level {
     /// A pixel's colour from the four cells around it, each through the population whose CoC is
     /// nearest the pixel's, weighted bilinearly and by how close that CoC is (so light does not
     /// cross a depth edge); None where no population is within a quarter of the pixel's CoC.
-    /// Beside it, how sensitive the lights' excess in it is to the cells' planes: the largest
-    /// surface factor it was seen through (0 where no light reaches the pixel).
+    /// Beside it, the light the cells' planes could misplace: the lights' excess in it (its
+    /// brightest channel) where some cell sees it through a surface factor above
+    /// SENSITIVE_SURFACE_FACTOR, else 0.
     fn interpolate(
         &self,
         cocs: &[CellSources; 2],
@@ -959,19 +964,20 @@ impl Level {
                 count += 1;
             }
         }
-        let mut sensitivity = 0.0f32;
+        let mut at_stake = 0.0f32;
         if let Some(bright) = bright {
             let excess = bright.excess((x, y), &views[..count], 0.0);
-            if excess.iter().any(|&e| e > 0.0) {
-                sensitivity = views[..count]
-                    .iter()
-                    .fold(0.0, |largest, view| largest.max(view.factors[1]));
+            let largest_factor = views[..count]
+                .iter()
+                .fold(0.0f32, |largest, view| largest.max(view.factors[1]));
+            if largest_factor > SENSITIVE_SURFACE_FACTOR && excess.iter().any(|&e| e > 0.0) {
+                at_stake = brightest(&excess) / weights;
             }
             for (t, e) in total.iter_mut().zip(excess) {
                 *t += e;
             }
         }
-        (matched && weights > 0.0).then(|| (total.map(|t| t / weights), sensitivity))
+        (matched && weights > 0.0).then(|| (total.map(|t| t / weights), at_stake))
     }
 }
 
