@@ -599,7 +599,7 @@ impl<'a> Pyramid<'a> {
         // Gathered exactly: pixels of a surface that no cell around them stands for (thin
         // shapes, mixed cells), and the pixels whose lights the cells' planes could misplace most.
         let mut exact = vec![false; image.width * image.height];
-        let mut sensitive: Vec<(usize, f32)> = out
+        let mut sensitive: Vec<(usize, Stake)> = out
             .par_chunks_exact_mut(image.width * 3)
             .zip(exact.par_chunks_exact_mut(image.width))
             .enumerate()
@@ -612,10 +612,10 @@ impl<'a> Pyramid<'a> {
                         let cocs = &sources[level - 1].gathered;
                         let (coc, bright) = (self.coc[index], bright.as_ref());
                         match levels[level - 1].interpolate(cocs, bright, coc, x, y) {
-                            Some((colour, at_stake)) => {
+                            Some((colour, stake)) => {
                                 pixel.copy_from_slice(&colour);
-                                if at_stake > 0.0 {
-                                    sensitive.push((index, at_stake));
+                                if stake.factor > SENSITIVE_SURFACE_FACTOR {
+                                    sensitive.push((index, stake));
                                 }
                             }
                             None => *exact = true,
@@ -625,9 +625,13 @@ impl<'a> Pyramid<'a> {
                 sensitive
             })
             .collect();
-        // Those whose lights add the most first (where they go wrong, the error is of that
-        // order), while the work of their kernels fits the budget.
-        sensitive.sort_unstable_by(|a, b| b.1.total_cmp(&a.1));
+        // Those seen through the largest factors first, each tier those whose lights add the
+        // most first (where they go wrong, the error is of that order), while the work of
+        // their kernels fits the budget.
+        let tier = |stake: &Stake| stake.factor > VERY_SENSITIVE_SURFACE_FACTOR;
+        sensitive.sort_unstable_by(|(_, a), (_, b)| {
+            tier(b).cmp(&tier(a)).then(b.light.total_cmp(&a.light))
+        });
         let mut budget = exact_work_budget(image.width * image.height);
         for (index, _) in sensitive {
             let side = 2.0 * radius(self.coc[index]).ceil() + 1.0;
@@ -872,11 +876,16 @@ impl<'a> Pyramid<'a> {
 /// Where a pixel's lights are seen through a cell's surface factor (docs/model.md 8) above this,
 /// the cell's surface covers little of its aperture and the rest takes its colour: a cell's plane
 /// a little off the pixel's, or a surface its populations lost, moves a light between groups
-/// whose factors differ by as much. Such pixels are gathered exactly, those whose lights add the
-/// most first (ranked by the factor alone, the budget ran out on a 259 x 64 frame with 39 lights
-/// up to 50 times white before a pixel twice as bright as the exact level's: 45.0 dB against the
-/// exact level, 46.6 ranked by the light)...
-const SENSITIVE_SURFACE_FACTOR: f32 = 4.0;
+/// whose factors differ by as much. Such pixels are gathered exactly (with 4, a sliver of ground
+/// 2 px wide inside a near object's rim, seen through factors of 2.9 and 3.3 beside lights on
+/// that ground, came out 2.4 times the exact level's: 42.0 dB against it on a 67 x 87 frame)...
+const SENSITIVE_SURFACE_FACTOR: f32 = 2.0;
+/// ...those seen through a factor above this first, and in each tier those whose lights add the
+/// most (ranked by the factor alone, the budget ran out on a 259 x 64 frame with 39 lights up to
+/// 50 times white before a pixel twice as bright as the exact level's: 45.0 dB against the exact
+/// level, 46.6 ranked by the light; ranked by the light alone from a factor of 2, the bundled
+/// example at f/1.4 lost 0.8 dB)...
+const VERY_SENSITIVE_SURFACE_FACTOR: f32 = 4.0;
 /// ...while the squares around their kernels fit `exact_work_budget`.
 ///
 /// What the fast level computes exactly beyond its levels (the sensitive pixels; the copies of
@@ -913,9 +922,8 @@ impl Level {
     /// A pixel's colour from the four cells around it, each through the population whose CoC is
     /// nearest the pixel's, weighted bilinearly and by how close that CoC is (so light does not
     /// cross a depth edge); None where no population is within a quarter of the pixel's CoC.
-    /// Beside it, the light the cells' planes could misplace: the lights' excess in it (its
-    /// brightest channel) where some cell sees it through a surface factor above
-    /// SENSITIVE_SURFACE_FACTOR, else 0.
+    /// Beside it, what its lights' excess stakes on the cells' planes (zero where no light
+    /// reaches it).
     fn interpolate(
         &self,
         cocs: &[CellSources; 2],
@@ -923,7 +931,7 @@ impl Level {
         pixel_coc: f32,
         x: usize,
         y: usize,
-    ) -> Option<([f32; 3], f32)> {
+    ) -> Option<([f32; 3], Stake)> {
         let tolerance = (0.25 * pixel_coc.abs()).max(1.0);
         let mut total = [0.0f32; 3];
         let mut weights = 0.0f32;
@@ -965,21 +973,31 @@ impl Level {
                 count += 1;
             }
         }
-        let mut at_stake = 0.0f32;
+        let mut stake = Stake::default();
         if let Some(bright) = bright {
             let excess = bright.excess((x, y), &views[..count], 0.0);
-            let largest_factor = views[..count]
-                .iter()
-                .fold(0.0f32, |largest, view| largest.max(view.factors[1]));
-            if largest_factor > SENSITIVE_SURFACE_FACTOR && excess.iter().any(|&e| e > 0.0) {
-                at_stake = brightest(&excess) / weights;
+            if excess.iter().any(|&e| e > 0.0) {
+                stake = Stake {
+                    factor: views[..count]
+                        .iter()
+                        .fold(0.0, |largest, view| largest.max(view.factors[1])),
+                    light: brightest(&excess) / weights,
+                };
             }
             for (t, e) in total.iter_mut().zip(excess) {
                 *t += e;
             }
         }
-        (matched && weights > 0.0).then(|| (total.map(|t| t / weights), at_stake))
+        (matched && weights > 0.0).then(|| (total.map(|t| t / weights), stake))
     }
+}
+
+/// What a pixel's lights' excess stakes on the cells' planes: the largest surface factor it was
+/// seen through, and the light it adds (its brightest channel).
+#[derive(Debug, Default, Clone, Copy)]
+struct Stake {
+    factor: f32,
+    light: f32,
 }
 
 /// The photo's lights: bright pixels (brightest channel above 1: clipped lights after highlight
