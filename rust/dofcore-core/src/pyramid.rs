@@ -26,8 +26,9 @@ use crate::memory::release_freed_memory;
 /// The fast level's T: a pixel is gathered where its kernel is 5 to 10 cells wide (from 3.3 on
 /// level 1; level 0 is the photo). Kernel rims (but the lights', gathered apart) are anti-aliased
 /// over a cell, so T sets how sharp they stay. The gathers' cost grows about as T^3, but the passes
-/// over every pixel around them do not: T 6 -> 5 saves 13 % of the engine's time on the benchmark
-/// scene, and keeps 45 dB of the exact level on it and on 320 random scenes (docs/performance.md).
+/// over every pixel around them do not: T 6 -> 5 saves about 12 % of the engine's time on the
+/// benchmark scene, and keeps 45 dB of the exact level on it and on 640 random scenes
+/// (docs/performance.md).
 pub const DEFAULT_MIN_RADIUS: f32 = 5.0;
 
 /// Render like `gather::render_linear`, coarse where the blur is large. `min_radius` (T, in
